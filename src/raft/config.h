@@ -59,6 +59,8 @@ struct Config {
   uint64_t uncommitted_bytes_max = 64 << 20;
   // Committed entries handed to the application in one Ready.
   uint64_t apply_bytes_max = 64 << 20;
+  // Read requests waiting at the leader for a heartbeat round or for its first commit.
+  uint32_t read_requests_max = 16384;
 
   bool pre_vote = true;
   // The leader steps down when it has not heard from a quorum in an election timeout, and

@@ -97,7 +97,7 @@ class RawNode {
   Ready GetReady();
   void Advance();
 
-  NodeStatus Status() const;
+  NodeStatus GetStatus() const;
   NodeId id() const;
   NodeId leader() const;
   Term term() const;
