@@ -147,9 +147,14 @@ void Raft::TickHeartbeat() {
     election_elapsed_ = 0;
     // Thesis §6.2: a leader that cannot reach a quorum for an election timeout steps down, so
     // clients go elsewhere instead of waiting on it.
-    if (cfg_.check_quorum && !QuorumActive()) {
-      BecomeFollower(term_, kNoNode);
-      return;
+    if (cfg_.check_quorum) {
+      const bool active = QuorumActive();
+      // Each round asks afresh who was heard from since the last one.
+      for (auto& [id, pr] : prs_) pr.recent_active = id == id_;
+      if (!active) {
+        BecomeFollower(term_, kNoNode);
+        return;
+      }
     }
     // A transfer that did not finish within an election timeout is abandoned (thesis §3.10).
     AbortLeaderTransfer();
@@ -174,7 +179,10 @@ void Raft::Campaign(bool transfer) {
   if (role_ == Role::kLeader || !Promotable()) return;
   // A node must not campaign under a configuration it has not applied yet.
   if (HasUnappliedConfChanges()) return;
-  const bool pre = cfg_.pre_vote && !transfer;
+  StartElection(/*pre=*/cfg_.pre_vote && !transfer, transfer);
+}
+
+void Raft::StartElection(bool pre, bool transfer) {
   Term vote_term;
   MessageType type;
   if (pre) {
@@ -189,7 +197,7 @@ void Raft::Campaign(bool transfer) {
   if (Poll(id_, true) == VoteResult::kWon) {
     // A single-voter group wins at once.
     if (pre) {
-      Campaign(transfer);
+      StartElection(/*pre=*/false, transfer);
     } else {
       BecomeLeader();
     }
@@ -314,7 +322,7 @@ void Raft::StepCandidate(const Message& m) {
   switch (Poll(m.from, !m.reject)) {
     case VoteResult::kWon:
       if (role_ == Role::kPreCandidate) {
-        Campaign(/*transfer=*/false);
+        StartElection(/*pre=*/false, /*transfer=*/false);
       } else {
         BecomeLeader();
         BroadcastAppend(/*send_if_empty=*/true);

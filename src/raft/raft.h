@@ -71,6 +71,7 @@ class Raft {
   void BecomeLeader();
   void TickElection();
   void TickHeartbeat();
+  void StartElection(bool pre, bool transfer);
   bool Promotable() const;
   bool InLease() const;
   bool HasUnappliedConfChanges() const;
