@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+
 namespace synod::lincheck {
 
 enum class OpKind : uint8_t {
@@ -36,6 +38,8 @@ struct Operation {
   Outcome outcome = Outcome::kOk;
   int64_t call = 0;              // invocation time (any monotonic unit)
   int64_t ret = kNeverReturned;  // completion time; kNeverReturned for kUnknown
+  // The checker ignores `ret` of a kUnknown operation: a request that timed out at the client
+  // may still be applied later, so its effect window stays open to the end of the history.
 };
 
 struct History {
@@ -44,5 +48,21 @@ struct History {
   // starts at "" and the Jepsen etcd register at nil.
   std::optional<std::string> initial;
 };
+
+const char* OpKindName(OpKind kind);
+const char* OutcomeName(Outcome outcome);
+
+// Checks the shape of an operation (times in order, the fields its kind needs); kInvalidArgument
+// says what is wrong.
+Status ValidateOperation(const Operation& op);
+// ValidateOperation on every operation; the message names the first bad one. Parsers call it;
+// Check() asserts it.
+Status ValidateHistory(const History& history);
+
+// One line for explanations, e.g. `client 3 cas "1"->"2" fail [call 10, ret 14]`.
+std::string DescribeOperation(const Operation& op);
+
+// `nil` for absent, else the value in double quotes with escapes (see README.md).
+std::string DescribeValue(const std::optional<std::string>& value);
 
 }  // namespace synod::lincheck
