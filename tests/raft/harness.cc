@@ -72,7 +72,8 @@ void Harness::HandleReady(NodeId id, Node& n) {
   }
   for (const ReadState& r : rd.read_states) n.reads.push_back(r);
   n.raw->Advance();
-  if (snapshot_every > 0 && n.applied_index.value >= n.storage->FirstIndex().value + snapshot_every) {
+  if (snapshot_every > 0 &&
+      n.applied_index.value >= n.storage->FirstIndex().value + snapshot_every) {
     (void)n.storage->CreateSnapshot(n.applied_index, n.conf, Payload("state"));
     (void)n.storage->Compact(n.applied_index);
   }

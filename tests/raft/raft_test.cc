@@ -59,7 +59,9 @@ TEST(Election, Section5_4_1_StaleLogDoesNotWin) {
 TEST(Replication, Section5_3_EntriesCommitAndApplyEverywhere) {
   Harness h(3, 0);
   h.Elect(NodeId(1));
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.node(NodeId(1)).Propose(P("v" + std::to_string(i))).ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(h.node(NodeId(1)).Propose(P("v" + std::to_string(i))).ok());
+  }
   h.Stabilize();
   for (NodeId id : h.ids()) {
     const auto& a = h.applied(id);
@@ -196,7 +198,8 @@ TEST(Membership, SimpleChangeOfTwoVotersIsRefused) {
   // Two voters changed outside a joint config would be refused by the changer; a single one
   // is fine. Here: removing every voter is refused.
   ConfChange all{ConfChangeTransition::kJointImplicit,
-                 {{ConfChangeType::kRemoveNode, NodeId(1)}, {ConfChangeType::kRemoveNode, NodeId(2)},
+                 {{ConfChangeType::kRemoveNode, NodeId(1)},
+                  {ConfChangeType::kRemoveNode, NodeId(2)},
                   {ConfChangeType::kRemoveNode, NodeId(3)}}};
   EXPECT_EQ(h.node(NodeId(1)).ProposeConfChange(all).code, ErrorCode::kInvalidArgument);
   EXPECT_TRUE(h.node(NodeId(1)).ProposeConfChange(cc).ok());

@@ -150,7 +150,8 @@ Result<NodeId> ScriptRunner::NodeArg(const ScriptCommand& c, size_t i) const {
 
 // Commands that act on one node and print nothing of their own.
 Result<std::string> ScriptRunner::NodeAction(const ScriptCommand& c) {
-  const size_t args = c.name == "read-index" || c.name == "transfer-leadership" ||
+  const size_t args = c.name == "report-snapshot"      ? 3
+                      : c.name == "read-index" || c.name == "transfer-leadership" ||
                               c.name == "report-unreachable"
                           ? 2
                           : 1;
@@ -174,6 +175,9 @@ Result<std::string> ScriptRunner::NodeAction(const ScriptCommand& c) {
     if (!to.ok()) return to.status();
     if (c.name == "transfer-leadership") {
       cluster_.node(n).TransferLeadership(to.value());
+    } else if (c.name == "report-snapshot") {
+      if (c.args[2] != "ok" && c.args[2] != "fail") return Bad("report-snapshot: ok or fail");
+      cluster_.node(n).ReportSnapshot(to.value(), c.args[2] == "ok");
     } else {
       cluster_.node(n).ReportUnreachable(to.value());
     }
@@ -190,7 +194,7 @@ Result<std::string> ScriptRunner::Dispatch(const ScriptCommand& c) {
   if (c.name == "deliver-msgs") return DeliverMsgs(c);
   if (c.name == "campaign" || c.name == "isolate" || c.name == "restart" ||
       c.name == "read-index" || c.name == "transfer-leadership" ||
-      c.name == "report-unreachable") {
+      c.name == "report-unreachable" || c.name == "report-snapshot") {
     return NodeAction(c);
   }
   if (c.name == "status" || c.name == "log" || c.name == "compact") return Inspect(c);

@@ -9,6 +9,7 @@
 //   read-index ID CTX | transfer-leadership FROM TO
 //   process-ready ID...|all | deliver-msgs [ID...] [drop=ID...] | stabilize [quiet] | msgs
 //   isolate ID | heal | restart ID | compact ID | report-unreachable FROM TO
+//   report-snapshot FROM TO ok|fail
 //   status ID | log ID | raft-state
 #pragma once
 
