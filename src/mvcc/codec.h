@@ -1,0 +1,105 @@
+// The on-disk layout of the key space: how keys and records of each space are encoded in the
+// one RocksDB keyspace. Pure byte manipulation, no RocksDB. Layout (README.md has the picture):
+//
+//   k/<esc(user key)>\x00\x01<be64(~revision)>  -> IndexEntry       key history, newest first
+//   r/<be64(main revision)><be64(sub)>          -> RevisionRecord   every change, in order
+//   l/<be64(lease id)>                          -> ttl              granted leases
+//   a/<be64(lease id)><user key>                -> ""               keys attached to a lease
+//   m/<name>                                    -> meta values      revision, applied index...
+//
+// esc() doubles as an order-preserving escape: 0x00 becomes 0x00 0xff and the key ends with
+// 0x00 0x01, so index keys sort by user key first (bytewise, as etcd orders keys) and then by
+// revision, and no user key is a prefix of another's encoding.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace synod::mvcc::codec {
+
+inline constexpr std::string_view kIndexPrefix = "k/";
+inline constexpr std::string_view kRevisionPrefix = "r/";
+inline constexpr std::string_view kLeasePrefix = "l/";
+inline constexpr std::string_view kAttachPrefix = "a/";
+
+inline constexpr std::string_view kMetaFormat = "m/format";
+inline constexpr std::string_view kMetaRevision = "m/revision";
+inline constexpr std::string_view kMetaCompact = "m/compact";
+inline constexpr std::string_view kMetaApplied = "m/applied";
+// Physical compaction: the revision it has completed for every key, and while one is under
+// way, the user key it resumes from.
+inline constexpr std::string_view kMetaCompactDone = "m/compact_done";
+inline constexpr std::string_view kMetaCompactCursor = "m/compact_cursor";
+
+// Bumped when the layout changes incompatibly; Open refuses other versions.
+inline constexpr int64_t kFormatVersion = 1;
+
+// The first key after every key that starts with `prefix` (prefix must not end in 0xff).
+std::string SpaceEnd(std::string_view prefix);
+
+void PutBE64(std::string* out, uint64_t v);
+uint64_t GetBE64(std::string_view bytes);  // REQUIRES: bytes.size() >= 8
+std::string EncodeInt(int64_t v);
+std::optional<int64_t> DecodeInt(std::string_view bytes);
+
+// ---- k/: the key index ------------------------------------------------------------------------
+
+// Every index key of `user_key` starts with this.
+std::string IndexKeyPrefix(std::string_view user_key);
+std::string IndexKey(std::string_view user_key, int64_t revision);
+// Sorts after every index key of `user_key` and before those of any greater user key.
+std::string IndexKeyAfter(std::string_view user_key);
+
+struct ParsedIndexKey {
+  std::string user_key;
+  int64_t revision = 0;
+  size_t prefix_size = 0;  // bytes of IndexKeyPrefix(user_key) at the start of the index key
+};
+std::optional<ParsedIndexKey> ParseIndexKey(std::string_view index_key);
+
+// One version of a key as the index keeps it: all of KeyValue but the value, so counts,
+// filters and compares need not read the revision space.
+struct IndexEntry {
+  bool tombstone = false;
+  int64_t sub = 0;  // where the record sits within its main revision
+  int64_t create_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+
+  bool operator==(const IndexEntry&) const = default;
+};
+std::string EncodeIndexEntry(const IndexEntry& e);
+std::optional<IndexEntry> DecodeIndexEntry(std::string_view bytes);
+
+// ---- r/: the revision space -------------------------------------------------------------------
+
+std::string RevisionKey(int64_t main, int64_t sub);
+struct ParsedRevisionKey {
+  int64_t main = 0;
+  int64_t sub = 0;
+};
+std::optional<ParsedRevisionKey> ParseRevisionKey(std::string_view key);
+
+struct RevisionRecord {
+  bool tombstone = false;
+  std::string key;
+  int64_t create_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+  std::string value;
+
+  bool operator==(const RevisionRecord&) const = default;
+};
+std::string EncodeRevisionRecord(const RevisionRecord& r);
+std::optional<RevisionRecord> DecodeRevisionRecord(std::string_view bytes);
+
+// ---- l/ and a/: leases ------------------------------------------------------------------------
+
+std::string LeaseKey(int64_t id);
+std::optional<int64_t> ParseLeaseKey(std::string_view key);
+std::string AttachPrefix(int64_t lease);
+std::string AttachKey(int64_t lease, std::string_view user_key);
+
+}  // namespace synod::mvcc::codec

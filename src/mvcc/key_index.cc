@@ -1,0 +1,104 @@
+#include "mvcc/key_index.h"
+
+namespace synod::mvcc {
+namespace {
+
+// Versions of one key to step over with Next before a Seek to the next key is cheaper. Most
+// keys have few live versions between compactions, and a Seek costs a search in every level.
+constexpr int kStepsBeforeSeek = 3;
+
+std::string_view View(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// The first index key past every version of every key of `range`.
+std::string IndexUpperBound(const KeyRange& range) {
+  if (range.single()) return codec::IndexKeyAfter(range.start());
+  if (range.unbounded()) return codec::SpaceEnd(codec::kIndexPrefix);
+  return codec::IndexKeyPrefix(range.end());
+}
+
+Error Corrupt(std::string_view what, std::string_view key) {
+  return Error(Errc::kCorruption, std::string(what) + " at " + std::string(key));
+}
+
+}  // namespace
+
+KeyValue IndexHit::Meta() const {
+  KeyValue kv;
+  kv.key = key;
+  kv.create_revision = entry.create_revision;
+  kv.mod_revision = mod_revision;
+  kv.version = entry.version;
+  kv.lease = entry.lease;
+  return kv;
+}
+
+Outcome<std::optional<IndexHit>> KeyIndex::Find(std::string_view key, int64_t revision) {
+  const std::string prefix = codec::IndexKeyPrefix(key);
+  auto it = source_->NewIterator();
+  it->Seek(codec::IndexKey(key, revision));
+  if (!it->Valid()) {
+    if (!it->status().ok()) return StorageError(it->status(), "index seek");
+    return std::optional<IndexHit>();
+  }
+  const std::string_view found = View(it->key());
+  if (!found.starts_with(prefix)) return std::optional<IndexHit>();
+  const auto parsed = codec::ParseIndexKey(found);
+  if (!parsed) return Corrupt("bad index key", found);
+  SYNOD_ASSERT(parsed->revision <= revision, "index seek landed on a newer version");
+  const auto entry = codec::DecodeIndexEntry(View(it->value()));
+  if (!entry) return Corrupt("bad index entry", found);
+  return std::optional<IndexHit>(IndexHit{std::string(key), parsed->revision, *entry});
+}
+
+Outcome<Done> KeyIndex::Scan(const KeyRange& range, int64_t revision,
+                             const std::function<bool(IndexHit&&)>& visit) {
+  if (range.empty()) return Done{};
+  const std::string upper = IndexUpperBound(range);
+  auto it = source_->NewIterator();
+  it->Seek(codec::IndexKey(range.start(), revision));
+  while (it->Valid()) {
+    const std::string_view index_key = View(it->key());
+    if (index_key >= upper) break;
+    auto parsed = codec::ParseIndexKey(index_key);
+    if (!parsed) return Corrupt("bad index key", index_key);
+    if (parsed->revision > revision) {
+      // Versions newer than the read come first; jump to the newest one at or below it.
+      it->Seek(codec::IndexKey(parsed->user_key, revision));
+      continue;
+    }
+    const std::string prefix(index_key.substr(0, parsed->prefix_size));
+    const auto entry = codec::DecodeIndexEntry(View(it->value()));
+    if (!entry) return Corrupt("bad index entry", index_key);
+    if (!entry->tombstone) {
+      if (!visit(IndexHit{parsed->user_key, parsed->revision, *entry})) return Done{};
+    }
+    // Skip the key's older versions.
+    int steps = 0;
+    do {
+      it->Next();
+      ++steps;
+    } while (it->Valid() && View(it->key()).starts_with(prefix) && steps < kStepsBeforeSeek);
+    if (it->Valid() && View(it->key()).starts_with(prefix)) {
+      it->Seek(codec::IndexKeyAfter(parsed->user_key));
+    }
+  }
+  if (!it->status().ok()) return StorageError(it->status(), "index scan");
+  return Done{};
+}
+
+Outcome<KeyValue> KeyIndex::Load(const IndexHit& hit) {
+  SYNOD_ASSERT(!hit.entry.tombstone, "Load of a deleted version");
+  const std::string rkey = codec::RevisionKey(hit.mod_revision, hit.entry.sub);
+  auto bytes = source_->Find(rkey);
+  if (!bytes.ok()) return bytes.error();
+  if (!bytes.value()) return Corrupt("index entry without its revision record", hit.key);
+  auto record = codec::DecodeRevisionRecord(*bytes.value());
+  if (!record || record->tombstone || record->key != hit.key) {
+    return Corrupt("revision record disagrees with the index", hit.key);
+  }
+  KeyValue kv = hit.Meta();
+  kv.value = std::move(record->value);
+  return kv;
+}
+
+}  // namespace synod::mvcc

@@ -1,0 +1,49 @@
+// Reads of the key index (the k/ space, codec.h): which version of a key, or of every key of a
+// range, is visible at a revision, and the full KeyValue of such a version from the revision
+// space. Works on any KvSource, so reads inside a write transaction see its pending writes.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mvcc/codec.h"
+#include "mvcc/error.h"
+#include "mvcc/key_range.h"
+#include "mvcc/kv_source.h"
+#include "mvcc/types.h"
+
+namespace synod::mvcc {
+
+// One version of one key, as the index knows it.
+struct IndexHit {
+  std::string key;
+  int64_t mod_revision = 0;
+  codec::IndexEntry entry;
+
+  // The version without its value (which lives in the revision space).
+  KeyValue Meta() const;
+};
+
+class KeyIndex {
+ public:
+  explicit KeyIndex(KvSource* source) : source_(source) {}
+
+  // The newest version of `key` at or below `revision`, a tombstone included; nullopt when the
+  // key has no version there (never written, or compacted away).
+  Outcome<std::optional<IndexHit>> Find(std::string_view key, int64_t revision);
+
+  // Calls `visit` for each key of `range` that is live (not deleted) at `revision`, in key
+  // order, with its visible version, until `visit` returns false.
+  Outcome<Done> Scan(const KeyRange& range, int64_t revision,
+                     const std::function<bool(IndexHit&&)>& visit);
+
+  // The full version, value included. REQUIRES: hit is not a tombstone.
+  Outcome<KeyValue> Load(const IndexHit& hit);
+
+ private:
+  KvSource* source_;
+};
+
+}  // namespace synod::mvcc

@@ -1,0 +1,107 @@
+// synod's MVCC key space: the state machine behind the etcd v3 KV, Watch and Lease APIs,
+// stored in RocksDB (layout in codec.h and README.md).
+//
+// Contract with the server:
+//  - Writes arrive only through Apply, one committed Raft entry at a time, in log order, from
+//    one thread. Each Apply is one atomic RocksDB WriteBatch holding the request's changes and
+//    the entry's index, so after any crash the store holds exactly the entries up to
+//    applied_index() and the server re-applies the log after it. Entries that carry nothing
+//    for the key space still move the index (ApplyNoop) or may be skipped and re-applied.
+//  - Batches are not fsynced: the Raft log is the durable record, so a machine crash that
+//    loses the newest batches only moves applied_index() back, and those entries are applied
+//    again from the log. RocksDB's own write-ahead log stays on (without sync) so a process
+//    crash loses nothing and recovery always yields a prefix of the applied batches.
+//  - Reads (Range, ReadTxn, ReadEvents, HashKV, Leases, ...) may come from any thread at any
+//    time; each is served from one consistent RocksDB snapshot and never blocks Apply for
+//    longer than taking that snapshot.
+// Revisions: an empty store is at revision 1. A request that changes keys moves the revision
+// by one and all its changes share it; a request that changes nothing (a read-only txn, a
+// delete of nothing, a failed request, a lease grant, a compaction) leaves it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mvcc/error.h"
+#include "mvcc/types.h"
+
+namespace synod::mvcc {
+
+struct StoreOptions {
+  std::string path;  // the RocksDB directory
+  bool create_if_missing = true;
+  // Longest list a txn may hold (its compares, its success ops, its failure ops, at every
+  // nesting level). etcd's default --max-txn-ops.
+  size_t txn_ops_max = 128;
+  // User keys whose old versions one physical-compaction batch removes; bounds the size of
+  // each batch and how long Apply holds the write lock at a time.
+  size_t compaction_batch_keys = 1000;
+  // RocksDB memory: the shared block cache and the size of one memtable.
+  size_t block_cache_bytes = size_t{64} << 20;
+  size_t write_buffer_bytes = size_t{64} << 20;
+  // Fault point for crash tests: physical compaction stops after this many batches, as if the
+  // process died there (0: never). Open finishes the work.
+  size_t testing_compaction_batches_max = 0;
+};
+
+struct CheckpointInfo {
+  RaftIndex applied_index;
+  int64_t revision = 0;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store at options.path. Finishes a physical compaction that a crash
+  // interrupted.
+  static Outcome<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- writes: the apply loop only ----------------------------------------------------------
+
+  // Applies the committed entry `index` holding `request`. On success the result carries the
+  // events for watchers. A request error (Error::fatal() false) is the request's answer: the
+  // entry is consumed (applied_index() == index) and nothing else changed. A fatal error
+  // leaves the store as it was; the server must stop applying.
+  // REQUIRES: index > applied_index().
+  Outcome<ApplyResult> Apply(RaftIndex index, const WriteRequest& request);
+  // Marks an entry without key-space content (a leader's empty entry, a membership change)
+  // as applied. REQUIRES: index > applied_index().
+  Outcome<Done> ApplyNoop(RaftIndex index);
+
+  // ---- reads: any thread ----------------------------------------------------------------------
+
+  Outcome<RangeResponse> Range(const RangeRequest& request) const;
+  // A transaction without writes (etcd serves those locally when serializable).
+  // kInvalidArgument if any branch holds a put or delete.
+  Outcome<TxnResponse> ReadTxn(const TxnRequest& request) const;
+  // History for watchers that start in the past: kCompacted below the compaction revision.
+  Outcome<EventsResult> ReadEvents(const EventsRequest& request) const;
+  // revision <= 0: the current revision. kCompacted / kFutureRevision as for Range.
+  Outcome<HashResult> HashKV(int64_t revision) const;
+  // Every granted lease, by id; the keys attached to one lease, in key order.
+  Outcome<std::vector<Lease>> Leases() const;
+  Outcome<std::vector<std::string>> LeaseKeys(int64_t id) const;
+
+  int64_t revision() const;
+  int64_t compact_revision() const;
+  RaftIndex applied_index() const;
+
+  // ---- snapshots --------------------------------------------------------------------------
+
+  // Writes a complete copy of the store (a RocksDB checkpoint: hard links where it can) into
+  // `dir`, which must not exist. The copy holds exactly the entries up to the returned index;
+  // Open(dir) opens it as a store, e.g. on a follower that received it as a Raft snapshot.
+  Outcome<CheckpointInfo> CreateCheckpoint(const std::string& dir);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace synod::mvcc
