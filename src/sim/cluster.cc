@@ -24,7 +24,7 @@ HostOptions MakeHostOptions(const SimOptions& o) {
   h.raft.lease_drift_ticks = o.lease_drift_ticks;
   h.raft.bugs = o.bugs;
   // Small batches so that snapshots, flow control and pipelining are exercised.
-  h.raft.append_bytes_max = 4096;
+  h.raft.append_bytes_max = o.append_bytes_max;
   h.raft.inflight_msgs_max = 16;
   h.tick_interval_us = o.tick_interval_us;
   h.sync_latency_min_us = o.sync_latency_min_us;
@@ -57,6 +57,9 @@ Cluster::Cluster(const SimOptions& options, FILE* live_trace)
     };
     world.vote_granted = [this](NodeId voter) {
       if (on_vote_granted) on_vote_granted(voter);
+    };
+    world.became_leader = [this](NodeId leader) {
+      if (on_became_leader) on_became_leader(leader);
     };
     const int64_t max = options.clock_drift_ppm_max;
     const int64_t drift =

@@ -46,6 +46,7 @@ class Cluster {
   std::function<void(const ClientReply&)> on_reply;
   std::function<void(uint64_t client, uint64_t request)> on_proposed;
   std::function<void(raft::NodeId voter)> on_vote_granted;
+  std::function<void(raft::NodeId leader)> on_became_leader;
 
   // Client links: latency only, no partitions; a down node never answers.
   void SendClientRequest(uint32_t slot, ClientRequest req);

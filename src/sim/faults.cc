@@ -12,6 +12,15 @@ Micros FaultInjector::UniformUs(Micros lo, Micros hi) {
   return lo + static_cast<Micros>(rng_.Uniform(static_cast<uint64_t>(hi - lo) + 1));
 }
 
+Micros FaultInjector::LogUniformUs(Micros lo, Micros hi) {
+  // Every order of magnitude equally likely: short faults are common, long ones still happen,
+  // and the durations around an election timeout (where leases and check-quorum race) are
+  // well covered.
+  if (hi <= lo) return lo;
+  const double l = std::log(static_cast<double>(lo)), h = std::log(static_cast<double>(hi));
+  return static_cast<Micros>(std::exp(l + (h - l) * rng_.NextDouble()));
+}
+
 void FaultInjector::Start() {
   active_ = true;
   Schedule(Kind::kCrash, o_.crash_rate_per_s);
@@ -72,7 +81,7 @@ void FaultInjector::Crash() {
   const uint32_t s = PickTarget(/*running_only=*/false);
   if (s == 0) return;
   if (cluster_->host(s).running() && Unavailable() >= UnavailableMax()) return;
-  CrashNode(s, UniformUs(kMillis, o_.restart_delay_max_us));
+  CrashNode(s, LogUniformUs(kMillis, o_.restart_delay_max_us));
 }
 
 void FaultInjector::CrashNode(uint32_t slot, Micros restart_after_us) {
@@ -100,12 +109,25 @@ void FaultInjector::OnVoteGranted(raft::NodeId voter) {
   });
 }
 
+void FaultInjector::OnBecameLeader(raft::NodeId leader) {
+  if (!active_ || o_.crash_new_leader_probability <= 0) return;
+  if (!rng_.Chance(o_.crash_new_leader_probability)) return;
+  const uint32_t slot = static_cast<uint32_t>(leader.value);
+  const Micros after = UniformUs(0, o_.crash_new_leader_delay_max_us);
+  const Micros restart = UniformUs(kMillis, 4 * o_.election_timeout_ticks * o_.tick_interval_us);
+  cluster_->queue().After(after, [this, slot, restart] {
+    if (!active_ || !cluster_->host(slot).running() || Unavailable() >= UnavailableMax()) return;
+    ++leader_crashes_;
+    CrashNode(slot, restart);
+  });
+}
+
 void FaultInjector::Pause() {
   const uint32_t s = PickTarget(/*running_only=*/true);
   if (s == 0 || Unavailable() >= UnavailableMax()) return;
   ++pauses_;
   cluster_->host(s).Pause();
-  cluster_->queue().After(UniformUs(kMillis, o_.pause_duration_max_us),
+  cluster_->queue().After(LogUniformUs(kMillis, o_.pause_duration_max_us),
                           [this, s] { cluster_->host(s).Resume(); });
 }
 
@@ -118,19 +140,31 @@ void FaultInjector::Partition() {
   if (target == 0) target = static_cast<uint32_t>(rng_.Between(1, n));
   uint64_t side = 0;
   for (uint32_t s = 1; s <= n; ++s) side |= rng_.Chance(0.5) ? (uint64_t{1} << s) : 0;
-  switch (rng_.Uniform(6)) {
+  // Isolating the leader is the partition that deposes leaders (and races its lease against
+  // the next election), so it gets half of the partitions; the rest cover every other shape.
+  NodeHost* leader = cluster_->Leader();
+  const uint64_t kind = leader != nullptr && rng_.Chance(0.5) ? 1 : rng_.Uniform(6);
+  if (kind == 1 && leader != nullptr) target = static_cast<uint32_t>(leader->id().value);
+  switch (kind) {
     case 0:
       net.SplitSymmetric(side);
       break;
-    case 1:
-      net.SplitSymmetric(uint64_t{1} << target);
-      break;  // isolate
+    case 1: {
+      // Alone, or (with five or more slots) with one companion that keeps following it.
+      uint64_t minority = uint64_t{1} << target;
+      if (n >= 5 && rng_.Chance(0.5)) {
+        const uint32_t companion = static_cast<uint32_t>(rng_.Between(1, n));
+        minority |= uint64_t{1} << companion;
+      }
+      net.SplitSymmetric(minority);  // cut off both ways
+      break;
+    }
     case 2:
-      net.IsolateInbound(target);
-      break;  // hears nothing
+      net.IsolateInbound(target);  // hears nothing
+      break;
     case 3:
-      net.IsolateOutbound(target);
-      break;  // is heard by nobody
+      net.IsolateOutbound(target);  // is heard by nobody
+      break;
     case 4: {
       const uint64_t cuts = rng_.Between(1, 4);
       for (uint64_t i = 0; i < cuts; ++i) {
@@ -147,7 +181,7 @@ void FaultInjector::Partition() {
   ++partitions_;
   partition_active_ = true;
   cluster_->trace().Note(cluster_->queue().now(), TraceKind::kPartition, 0, net.DescribeCuts());
-  cluster_->queue().After(UniformUs(10 * kMillis, o_.partition_duration_max_us), [this] {
+  cluster_->queue().After(LogUniformUs(10 * kMillis, o_.partition_duration_max_us), [this] {
     cluster_->network().HealAll();
     partition_active_ = false;
     cluster_->trace().Note(cluster_->queue().now(), TraceKind::kHeal, 0, "");
@@ -174,8 +208,9 @@ void FaultInjector::HealAll() {
 
 std::string FaultInjector::Summary() const {
   return "crashes=" + std::to_string(crashes_) + " (after vote " + std::to_string(vote_crashes_) +
-         ") pauses=" + std::to_string(pauses_) + " partitions=" + std::to_string(partitions_) +
-         " clock_jumps=" + std::to_string(jumps_) + " bit_flips=" + std::to_string(flips_);
+         ", new leader " + std::to_string(leader_crashes_) + ") pauses=" + std::to_string(pauses_) +
+         " partitions=" + std::to_string(partitions_) + " clock_jumps=" + std::to_string(jumps_) +
+         " bit_flips=" + std::to_string(flips_);
 }
 
 }  // namespace synod::sim

@@ -1,7 +1,9 @@
 // The fault injector of the safety phase. Each fault kind the seed switched on fires as its own
 // Poisson process: crashes (losing unsynced writes, sometimes tearing the last one, sometimes
 // with a bit flip in synced data found at restart), pauses, network partitions of every shape
-// and clock jumps; and, aimed at the vote path, a crash right after a node grants its vote.
+// and clock jumps; and two aimed faults: a crash right after a node grants its vote (the vote
+// must already be durable) and a crash of a leader soon after its election (leaders that die
+// with a half-replicated log, Raft Figure 8).
 //
 // Limits: at most (nodes - 1) / 2 nodes are down or paused at once by this injector, and at
 // most options.lost_nodes_max nodes ever get a bit flip (a node with a corrupt disk refuses to
@@ -27,6 +29,7 @@ class FaultInjector {
   // the network.
   void HealAll();
   void OnVoteGranted(raft::NodeId voter);
+  void OnBecameLeader(raft::NodeId leader);
 
   uint64_t faults() const { return crashes_ + pauses_ + partitions_ + jumps_ + flips_; }
   uint32_t flips() const { return flips_; }
@@ -46,6 +49,7 @@ class FaultInjector {
   uint32_t Unavailable() const;
   uint32_t UnavailableMax() const { return (cluster_->nodes() - 1) / 2; }
   Micros UniformUs(Micros lo, Micros hi);
+  Micros LogUniformUs(Micros lo, Micros hi);
 
   Cluster* cluster_;
   Random rng_;
@@ -55,6 +59,7 @@ class FaultInjector {
   uint64_t crashes_ = 0, pauses_ = 0, partitions_ = 0, jumps_ = 0;
   uint32_t flips_ = 0;
   uint64_t vote_crashes_ = 0;
+  uint64_t leader_crashes_ = 0;
 };
 
 }  // namespace synod::sim

@@ -213,6 +213,11 @@ void NodeHost::AfterEvent() {
   const raft::Term term = raw_->term();
   if (role == raft::Role::kLeader) world_.checker->OnLeader(id_, term);
   if (role != last_role_ || term != last_term_) {
+    const bool new_leader = role == raft::Role::kLeader;
+    if (new_leader) {
+      led_term_ = term;
+      led_start_commit_ = raw_->GetStatus().commit;
+    }
     last_role_ = role;
     last_term_ = term;
     TraceEvent ev;
@@ -223,6 +228,7 @@ void NodeHost::AfterEvent() {
     ev.sub = static_cast<uint8_t>(role);
     ev.a = term.value;
     world_.trace->Add(std::move(ev));
+    if (new_leader && world_.became_leader) world_.became_leader(id_);
   }
 }
 

@@ -62,6 +62,8 @@ struct HostWorld {
   std::function<void(uint64_t client, uint64_t request)> proposed;
   // This node just sent a vote grant (a fault injector may crash it now).
   std::function<void(raft::NodeId voter)> vote_granted;
+  // This node just became leader (a fault injector may crash it soon).
+  std::function<void(raft::NodeId leader)> became_leader;
 };
 
 enum class ProcessState : uint8_t { kDown, kRunning, kPaused, kLost };
@@ -155,6 +157,7 @@ class NodeHost {
   void MaybeTakeSnapshot();
   void RewriteDisk();
   void CheckLeaderCompleteness(const raft::Ready& rd);
+  void CheckCommitRule(const raft::Ready& rd);
   Status Recover();
   void CheckPromises();
   void Reply(const ClientRequest& req, ReplyStatus status, raft::NodeId hint, CommandResult result);
@@ -185,11 +188,18 @@ class NodeHost {
   std::deque<std::function<void()>> paused_inbox_;
   // Proposed requests by client (a client has one outstanding), answered when applied.
   std::map<uint64_t, ClientRequest> pending_writes_;
-  std::map<uint64_t, ClientRequest> pending_reads_;  // by read context, oldest first
+  struct PendingRead {
+    ClientRequest req;
+    raft::LogIndex committed_before;  // highest committed index when the read arrived
+  };
+  std::map<uint64_t, PendingRead> pending_reads_;  // by read context, oldest first
   std::multimap<raft::LogIndex, ClientRequest> reads_awaiting_apply_;
   uint64_t next_read_seq_ = 0;
   raft::Role last_role_ = raft::Role::kFollower;
   raft::Term last_term_;
+  // For the commitment rule check: the term this node last led and its commit index then.
+  raft::Term led_term_;
+  raft::LogIndex led_start_commit_;
   uint64_t probe_applied_ = 0;
   uint64_t applied_entries_ = 0;
 };

@@ -26,6 +26,9 @@ void NodeHost::Drive() {
 
 void NodeHost::StartReady(raft::Ready rd) {
   if (rd.soft_state && rd.soft_state->role == raft::Role::kLeader) CheckLeaderCompleteness(rd);
+  if (rd.hard_state && raw_->role() == raft::Role::kLeader && rd.hard_state->term == led_term_) {
+    CheckCommitRule(rd);
+  }
   // Step 1: persist. Everything goes to the disk's buffer; a sync makes it durable.
   Persist(rd);
   const bool needs_sync = rd.must_sync || rd.snapshot.has_value() || !rd.entries.empty();
@@ -69,7 +72,8 @@ void NodeHost::FinishReady() {
   for (const raft::ReadState& rs : rd.read_states) {
     auto it = pending_reads_.find(rs.context);
     if (it == pending_reads_.end()) continue;  // from an earlier incarnation, or forgotten
-    reads_awaiting_apply_.emplace(rs.index, std::move(it->second));
+    world_.checker->OnReadIndex(id_, rs.index, it->second.committed_before);
+    reads_awaiting_apply_.emplace(rs.index, std::move(it->second.req));
     pending_reads_.erase(it);
   }
   ServeReads();
@@ -213,7 +217,7 @@ void NodeHost::HandleClientNow(const ClientRequest& req) {
     // previous process must not serve a new request.
     const uint64_t context = (incarnation_ << 40) | ++next_read_seq_;
     if (pending_reads_.size() >= kPendingReadsMax) pending_reads_.erase(pending_reads_.begin());
-    pending_reads_.emplace(context, req);
+    pending_reads_.emplace(context, PendingRead{req, world_.checker->committed_max()});
     raw_->ReadIndex(context);
     return;
   }
@@ -314,6 +318,20 @@ void NodeHost::RewriteDisk() {
     records.push_back({RecordType::kEntries, EncodeEntries(ents.value())});
   }
   disk_.ReplaceAll(records);
+}
+
+void NodeHost::CheckCommitRule(const raft::Ready& rd) {
+  const LogIndex commit = rd.hard_state->commit;
+  if (commit <= led_start_commit_) return;
+  std::optional<Term> term;
+  if (!rd.entries.empty() && commit >= rd.entries.front().index &&
+      commit <= rd.entries.back().index) {
+    term = rd.entries[commit.value - rd.entries.front().index.value].term;
+  } else if (Result<Term> t = storage_->TermOf(commit); t.ok()) {
+    term = t.value();
+  }
+  if (!term) return;  // compacted: long since committed
+  world_.checker->OnLeaderCommit(id_, led_term_, led_start_commit_, commit, *term);
 }
 
 void NodeHost::CheckLeaderCompleteness(const raft::Ready& rd) {

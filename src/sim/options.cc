@@ -33,16 +33,19 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
   o.nodes = ov.nodes;
   SYNOD_ASSERT(o.nodes >= 1 && o.nodes <= 9, "1..9 nodes");
   o.initial_voters = o.nodes < 3 ? o.nodes : 3;
+  if (o.nodes >= 5 && r.Chance(0.3)) o.initial_voters = 5;
   if (ov.duration_s > 0) o.safety_duration_us = static_cast<Micros>(ov.duration_s * 1e6);
   o.bugs = ov.bugs;
 
-  o.election_timeout_ticks = static_cast<uint32_t>(r.Between(10, 20));
+  o.election_timeout_ticks = static_cast<uint32_t>(r.Between(10, 30));
   o.heartbeat_interval_ticks = static_cast<uint32_t>(r.Between(1, 3));
   o.pre_vote = r.Chance(0.8);
   o.read_mode = r.Chance(0.5) ? raft::ReadMode::kLeaseBased : raft::ReadMode::kReadIndex;
   o.check_quorum = o.read_mode == raft::ReadMode::kLeaseBased || r.Chance(0.8);
   o.snapshot_interval_entries = r.Between(30, 400);
   o.compaction_keep_entries = r.Between(0, 50);
+  const uint64_t append_sizes[] = {1, 256, 4096, 64 << 10};
+  o.append_bytes_max = append_sizes[r.Uniform(4)];
 
   o.clock_drift_ppm_max = static_cast<int64_t>(r.Between(0, 200));
   // Lease bound (raft/config.h): two clocks drifting apart at 2 * rho over one election
@@ -62,8 +65,8 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
   o.network.duplicate_probability = On(r, 0.5) ? Uniform(r, 0, 0.1) : 0;
   o.client_latency_max_us = Ms(r.Between(1, 5));
   if (On(r, 0.7)) {
-    o.partition_rate_per_s = Uniform(r, 0.05, 0.8);
-    o.partition_duration_max_us = Ms(r.Between(50, 3000));
+    o.partition_rate_per_s = Uniform(r, 0.05, 1.5);
+    o.partition_duration_max_us = Ms(r.Between(200, 5000));
   }
 
   o.sync_latency_min_us = static_cast<Micros>(r.Between(20, 500));
@@ -76,23 +79,37 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
     o.restart_delay_max_us = Ms(r.Between(1, 3000));
   }
   o.crash_after_vote_probability = On(r, 0.4) ? Uniform(r, 0.05, 0.5) : 0;
+  if (On(r, 0.4)) {
+    o.crash_new_leader_probability = Uniform(r, 0.05, 0.5);
+    o.crash_new_leader_delay_max_us = Ms(r.Between(1, 50));
+  }
   if (On(r, 0.5)) {
     o.pause_rate_per_s = Uniform(r, 0.05, 0.8);
     o.pause_duration_max_us = Ms(r.Between(10, 3000));
   }
-  o.leader_target_probability = Uniform(r, 0.2, 0.8);
+  o.leader_target_probability = Uniform(r, 0.3, 0.9);
 
   if (o.nodes > o.initial_voters && On(r, 0.6)) o.conf_change_rate_per_s = Uniform(r, 0.1, 1.0);
   if (On(r, 0.5)) o.transfer_rate_per_s = Uniform(r, 0.05, 0.5);
 
-  o.clients = static_cast<uint32_t>(r.Between(2, 8));
+  o.clients = static_cast<uint32_t>(r.Between(2, 10));
   o.keys = static_cast<uint32_t>(r.Between(1, 5));
-  o.think_time_max_us = Ms(r.Between(0, 50));
+  o.think_time_max_us = Ms(r.Between(5, 200));
   o.op_timeout_us = Ms(r.Between(300, 2000));
-  o.attempt_timeout_us = o.op_timeout_us / static_cast<Micros>(r.Between(2, 4));
-  o.read_fraction = Uniform(r, 0.2, 0.6);
+  o.attempt_timeout_us = o.op_timeout_us / static_cast<Micros>(r.Between(2, 10));
+  o.read_fraction = Uniform(r, 0.2, 0.9);
   o.cas_fraction = Uniform(r, 0, 0.3);
   o.log_read_fraction = On(r, 0.5) ? Uniform(r, 0, 0.5) : 0;
+  o.sticky_leader_probability = Uniform(r, 0.3, 1.0);
+  o.read_only_clients = static_cast<uint32_t>(r.Uniform(o.clients / 2 + 1));
+
+  o.fault_intensity = std::exp(Uniform(r, std::log(0.05), 0.0));  // log-uniform in [0.05, 1]
+  o.clock_jump_rate_per_s *= o.fault_intensity;
+  o.partition_rate_per_s *= o.fault_intensity;
+  o.crash_rate_per_s *= o.fault_intensity;
+  o.pause_rate_per_s *= o.fault_intensity;
+  o.crash_after_vote_probability *= o.fault_intensity;
+  o.crash_new_leader_probability *= o.fault_intensity;
   return o;
 }
 
@@ -107,11 +124,12 @@ std::string DescribeOptions(const SimOptions& o) {
       o.nodes, o.initial_voters, static_cast<double>(o.safety_duration_us) / 1e6,
       static_cast<double>(o.liveness_bound_us) / 1e6);
   add("  raft: election_ticks=%u heartbeat_ticks=%u pre_vote=%d check_quorum=%d read_mode=%s "
-      "lease_drift_ticks=%u tick_ms=%.1f snapshot_every=%" PRIu64 " keep=%" PRIu64 "\n",
+      "lease_drift_ticks=%u tick_ms=%.1f snapshot_every=%" PRIu64 " keep=%" PRIu64
+      " append_bytes_max=%" PRIu64 "\n",
       o.election_timeout_ticks, o.heartbeat_interval_ticks, o.pre_vote, o.check_quorum,
       o.read_mode == raft::ReadMode::kLeaseBased ? "lease" : "read_index", o.lease_drift_ticks,
       static_cast<double>(o.tick_interval_us) / 1e3, o.snapshot_interval_entries,
-      o.compaction_keep_entries);
+      o.compaction_keep_entries, o.append_bytes_max);
   add("  bugs: vote_without_log_check=%d commit_old_term_by_count=%d vote_before_persist=%d "
       "lease_read_without_lease=%d\n",
       o.bugs.vote_without_log_check, o.bugs.commit_old_term_by_count, o.bugs.vote_before_persist,
@@ -133,17 +151,22 @@ std::string DescribeOptions(const SimOptions& o) {
       o.sync_latency_min_us, o.sync_latency_max_us, o.unsynced_survive_probability,
       o.bit_flip_probability, o.lost_nodes_max);
   add("  process: crash_rate_per_s=%.3f restart_max_ms=%.0f crash_after_vote_p=%.3f "
-      "pause_rate_per_s=%.3f pause_max_ms=%.0f leader_target_p=%.2f\n",
+      "crash_new_leader_p=%.3f crash_new_leader_max_ms=%.0f pause_rate_per_s=%.3f "
+      "pause_max_ms=%.0f leader_target_p=%.2f (rates above include fault_intensity=%.3f)\n",
       o.crash_rate_per_s, static_cast<double>(o.restart_delay_max_us) / 1e3,
-      o.crash_after_vote_probability, o.pause_rate_per_s,
-      static_cast<double>(o.pause_duration_max_us) / 1e3, o.leader_target_probability);
+      o.crash_after_vote_probability, o.crash_new_leader_probability,
+      static_cast<double>(o.crash_new_leader_delay_max_us) / 1e3, o.pause_rate_per_s,
+      static_cast<double>(o.pause_duration_max_us) / 1e3, o.leader_target_probability,
+      o.fault_intensity);
   add("  membership: conf_change_rate_per_s=%.3f transfer_rate_per_s=%.3f\n",
       o.conf_change_rate_per_s, o.transfer_rate_per_s);
-  add("  workload: clients=%u keys=%u think_max_ms=%.0f op_timeout_ms=%.0f attempt_timeout_ms=%.0f"
-      " read=%.2f cas=%.2f log_read=%.2f lincheck_steps=%" PRIu64,
-      o.clients, o.keys, static_cast<double>(o.think_time_max_us) / 1e3,
+  add("  workload: clients=%u read_only_clients=%u keys=%u think_max_ms=%.0f op_timeout_ms=%.0f "
+      "attempt_timeout_ms=%.0f"
+      " read=%.2f cas=%.2f log_read=%.2f sticky=%.2f lincheck_steps=%" PRIu64,
+      o.clients, o.read_only_clients, o.keys, static_cast<double>(o.think_time_max_us) / 1e3,
       static_cast<double>(o.op_timeout_us) / 1e3, static_cast<double>(o.attempt_timeout_us) / 1e3,
-      o.read_fraction, o.cas_fraction, o.log_read_fraction, o.lincheck_step_budget);
+      o.read_fraction, o.cas_fraction, o.log_read_fraction, o.sticky_leader_probability,
+      o.lincheck_step_budget);
   return out;
 }
 

@@ -33,6 +33,9 @@ struct SimOptions {
   Micros tick_interval_us = 10 * kMillis;
   uint64_t snapshot_interval_entries = 200;
   uint64_t compaction_keep_entries = 20;
+  // Bytes of entries per append message; 1 sends one entry per message, so a new leader
+  // re-replicates a long tail in many steps.
+  uint64_t append_bytes_max = 4096;
 
   // Clocks.
   int64_t clock_drift_ppm_max = 100;  // each node's drift is uniform in [-max, +max]
@@ -56,9 +59,14 @@ struct SimOptions {
   double crash_rate_per_s = 0;
   Micros restart_delay_max_us = 0;
   double crash_after_vote_probability = 0;  // a voter dies right after granting its vote
+  double crash_new_leader_probability = 0;  // a new leader dies soon after its election
+  Micros crash_new_leader_delay_max_us = 0;
   double pause_rate_per_s = 0;
   Micros pause_duration_max_us = 0;
   double leader_target_probability = 0.5;  // faults aimed at the current leader
+  // Scales every fault rate above: from storms to a few faults in a quiet cluster, where
+  // protocol races (a deposed leader, a half-replicated log) play out undisturbed.
+  double fault_intensity = 1.0;
 
   // Membership and leadership.
   double conf_change_rate_per_s = 0;
@@ -67,12 +75,14 @@ struct SimOptions {
   // Workload.
   uint32_t clients = 4;
   uint32_t keys = 3;
+  uint32_t read_only_clients = 0;  // the first clients only read
   Micros think_time_max_us = 20 * kMillis;
   Micros op_timeout_us = 1 * kSecond;
   Micros attempt_timeout_us = 300 * kMillis;
   double read_fraction = 0.4;
   double cas_fraction = 0.2;
   double log_read_fraction = 0.2;  // of reads: proposed through the log instead of ReadIndex
+  double sticky_leader_probability = 0.9;  // send to the last known leader, else anywhere
 
   // Checkers.
   uint64_t lincheck_step_budget = 20'000'000;

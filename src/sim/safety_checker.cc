@@ -88,6 +88,23 @@ void SafetyChecker::OnApply(NodeId id, const Entry& e) {
   if (e.index > committed_max_) committed_max_ = e.index;
 }
 
+void SafetyChecker::OnLeaderCommit(NodeId id, Term term, LogIndex start_commit, LogIndex commit,
+                                   Term entry_term) {
+  if (commit <= start_commit || entry_term == term) return;
+  Fail("commitment rule: " + N(id) + ", leader of term " + std::to_string(term.value) +
+       ", moved its commit index to " + std::to_string(commit.value) + ", an entry of term " +
+       std::to_string(entry_term.value) +
+       " (Raft §5.4.2: only entries of the leader's own term "
+       "are committed by counting replicas)");
+}
+
+void SafetyChecker::OnReadIndex(NodeId id, LogIndex read_index, LogIndex committed_before) {
+  if (read_index >= committed_before) return;
+  Fail("read index safety: " + N(id) + " got read index " + std::to_string(read_index.value) +
+       " for a read that arrived after entry " + std::to_string(committed_before.value) +
+       " was committed (thesis §6.4): the read can miss a completed write");
+}
+
 void SafetyChecker::OnStateAt(NodeId id, LogIndex index, Term term, uint64_t image_hash) {
   if (index.value < committed_.size()) {
     const Committed& c = committed_[index.value];

@@ -8,6 +8,12 @@
 //  - Leader Completeness: a node that becomes leader holds every entry known committed.
 //  - State Machine Safety: no two nodes apply different entries at one index; the state
 //    machine images at one index (snapshots) are identical.
+//  - Commitment rule (§5.4.2): a leader's commit index, once it moves past where it stood when
+//    the leader was elected, lands only on entries of the leader's own term (older entries
+//    are committed indirectly, never by counting their replicas).
+//  - Read index safety (thesis §6.4): a read is answered at a read index at least as high as
+//    every entry committed before the read reached the cluster, or it could miss a write
+//    that completed before it started.
 //
 // "Known committed" means applied by some node: an entry is applied only once committed. The
 // first violation is kept; later checks still run but do not overwrite it.
@@ -39,6 +45,13 @@ class SafetyChecker {
                        const std::vector<raft::Entry>& entries);
   void OnBecameLeader(raft::NodeId id, raft::Term term, const LogView& log);
   void OnApply(raft::NodeId id, const raft::Entry& entry);
+  // A leader of `term`, elected when its commit index was `start_commit`, reports commit
+  // index `commit`, where its log holds an entry of `entry_term`.
+  void OnLeaderCommit(raft::NodeId id, raft::Term term, raft::LogIndex start_commit,
+                      raft::LogIndex commit, raft::Term entry_term);
+  // A read that reached node `id` when `committed_before` was the highest committed index
+  // got read index `read_index`.
+  void OnReadIndex(raft::NodeId id, raft::LogIndex read_index, raft::LogIndex committed_before);
   // A node's state machine reached `index` with the given image fingerprint (a snapshot it
   // took or installed).
   void OnStateAt(raft::NodeId id, raft::LogIndex index, raft::Term term, uint64_t image_hash);

@@ -97,6 +97,7 @@ RunResult RunSimulation(const SimOptions& o, FILE* live_trace) {
   cluster.on_reply = [&](const ClientReply& r) { workload.OnReply(r); };
   cluster.on_proposed = [&](uint64_t c, uint64_t r) { workload.OnProposed(c, r); };
   cluster.on_vote_granted = [&](raft::NodeId v) { faults.OnVoteGranted(v); };
+  cluster.on_became_leader = [&](raft::NodeId l) { faults.OnBecameLeader(l); };
 
   cluster.StartAll();
   cluster.trace().Note(0, TraceKind::kPhase, 0, "safety phase");
@@ -163,10 +164,11 @@ std::string SummarizeRun(const RunResult& r) {
   std::snprintf(buf, sizeof buf,
                 "seed=%" PRIu64 " sim_s=%.2f ops=%" PRIu64 " (ok %" PRIu64 ", unknown %" PRIu64
                 ") commits=%" PRIu64 " faults=%" PRIu64 " leaders=%" PRIu64 " conf_changes=%" PRIu64
-                " lost=%u liveness_ms=%.0f hash=%016" PRIx64 " lincheck=%s verdict=%s",
+                " lost=%u liveness_ms=%.0f events=%" PRIu64 " msgs=%" PRIu64 " hash=%016" PRIx64
+                " lincheck=%s verdict=%s",
                 r.seed, static_cast<double>(r.sim_time_us) / 1e6, r.ops_invoked, r.ops_ok,
                 r.ops_unknown, r.commits, r.faults, r.leaders, r.conf_changes, r.lost_nodes,
-                static_cast<double>(r.liveness_us) / 1e3, r.state_hash,
+                static_cast<double>(r.liveness_us) / 1e3, r.events, r.messages, r.state_hash,
                 lincheck::VerdictName(r.verdict), r.ok ? "PASS" : "FAIL");
   return buf;
 }

@@ -51,10 +51,13 @@ void Workload::NextOp(Client& c) {
   op.client = c.id;
   op.key = req.key;
   op.call = now;
-  const double roll = rng_.NextDouble();
+  // Clients 1..read_only_clients only read, through ReadIndex (dashboards, caches): they stay
+  // with a node as long as it answers, which a deposed leader serving stale reads exploits.
+  const bool read_only = c.id <= o_.read_only_clients;
+  const double roll = read_only ? 0.0 : rng_.NextDouble();
   if (roll < o_.read_fraction) {
     req.kind = RequestKind::kGet;
-    req.read_via_log = rng_.Chance(o_.log_read_fraction);
+    req.read_via_log = !read_only && rng_.Chance(o_.log_read_fraction);
     op.kind = OpKind::kRead;
   } else {
     // Unique values make a wrong read easy to pin on one write.
@@ -91,7 +94,7 @@ void Workload::NextOp(Client& c) {
 void Workload::SendAttempt(Client& c) {
   const uint32_t n = cluster_->nodes();
   uint32_t target = static_cast<uint32_t>(rng_.Between(1, n));
-  if (c.leader_hint != raft::kNoNode && rng_.Chance(0.9)) {
+  if (c.leader_hint != raft::kNoNode && rng_.Chance(o_.sticky_leader_probability)) {
     target = static_cast<uint32_t>(c.leader_hint.value);
   }
   ++c.req.attempt;

@@ -4,9 +4,11 @@
 //   synod-sim --seed 42                     one run
 //   synod-sim --seed 1 --runs 500 --quiet   seeds 1..500, one summary line each
 //   synod-sim --seed 7 --trace              every event of the run, as it happens
-//   synod-sim --seed 1 --runs 50 --bug vote_before_persist   must find the injected bug
+//   synod-sim --seed 1 --runs 50 --bug vote_before_persist --expect-failure
+//                                           must find the injected bug
 //
-// Exit status 0 only when every checker passed in every run.
+// Exit status 0 only when every checker passed in every run (with --expect-failure: only when
+// some checker failed).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -28,15 +30,19 @@ struct Args {
   bool trace = false;
   bool check_determinism = false;
   bool quiet = false;
+  bool expect_failure = false;
 };
 
-void PrintFailure(const synod::sim::SimOptions& o, const RunResult& r) {
+void PrintFailure(const Args& args, const synod::sim::SimOptions& o, const RunResult& r) {
   std::printf("\nFAILED seed %lu\n", static_cast<unsigned long>(r.seed));
   std::printf("options:\n%s\n", synod::sim::DescribeOptions(o).c_str());
   std::printf("checker: %s\n", r.failure.c_str());
   if (!r.trace.empty()) std::printf("last events before the failure:\n%s", r.trace.c_str());
-  std::printf("reproduce: synod-sim --seed %lu --runs 1%s%s --trace\n",
-              static_cast<unsigned long>(r.seed), o.bugs.Any() ? " --bug <same bug>" : "", "");
+  std::string cmd =
+      "synod-sim --seed " + std::to_string(r.seed) + " --nodes " + std::to_string(args.nodes);
+  if (args.duration_s > 0) cmd += " --duration-s " + std::to_string(args.duration_s);
+  if (!args.bug.empty()) cmd += " --bug " + args.bug;
+  std::printf("reproduce: %s --trace\n", cmd.c_str());
 }
 
 }  // namespace
@@ -61,6 +67,9 @@ int main(int argc, char** argv) {
   app.add_flag("--check-determinism", args.check_determinism,
                "run each seed twice and compare the final state hashes");
   app.add_flag("--quiet", args.quiet, "one line per run; options only for failing runs");
+  app.add_flag("--expect-failure", args.expect_failure,
+               "mutation testing: stop at the first run a checker fails, and exit 0 only if "
+               "one did (use with --bug)");
   CLI11_PARSE(app, argc, argv);
 
   synod::sim::OptionOverrides overrides;
@@ -73,9 +82,10 @@ int main(int argc, char** argv) {
 
   const auto wall_start = std::chrono::steady_clock::now();
   double sim_seconds = 0;
-  uint64_t failed = 0, warnings = 0;
+  uint64_t failed = 0, warnings = 0, done = 0;
   for (uint64_t i = 0; i < args.runs; ++i) {
     const uint64_t seed = args.seed + i;
+    ++done;
     const synod::sim::SimOptions options = synod::sim::DeriveOptions(seed, overrides);
     if (!args.quiet) std::printf("%s\n", synod::sim::DescribeOptions(options).c_str());
     std::fflush(stdout);
@@ -103,16 +113,22 @@ int main(int argc, char** argv) {
     }
     if (!r.ok) {
       ++failed;
-      PrintFailure(options, r);
+      PrintFailure(args, options, r);
     }
     std::fflush(stdout);
+    if (args.expect_failure && failed > 0) break;
   }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::printf(
       "%lu runs, %lu failed, %lu warnings; %.1f simulated cluster-seconds in %.2f "
       "wall-seconds = %.0f simulated cluster-seconds per wall-second\n",
-      static_cast<unsigned long>(args.runs), static_cast<unsigned long>(failed),
+      static_cast<unsigned long>(done), static_cast<unsigned long>(failed),
       static_cast<unsigned long>(warnings), sim_seconds, wall, wall > 0 ? sim_seconds / wall : 0.0);
+  if (args.expect_failure) {
+    std::printf("%s\n", failed > 0 ? "expected failure found: the checkers caught it"
+                                   : "NO checker failed: the injected bug went unnoticed");
+    return failed > 0 ? 0 : 1;
+  }
   return failed == 0 ? 0 : 1;
 }
