@@ -79,6 +79,60 @@ std::string CaseName(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
+// The file format itself: what the runner reads is what rewrite mode writes back.
+TEST(ScriptFile, ParseAndFormatRoundTrip) {
+  const std::string text =
+      "# a comment\n"
+      "first 1\n"
+      "----\n"
+      "line one\n"
+      "  line two\n"
+      "\n"
+      "\n"
+      "# between blocks\n"
+      "second\n"
+      "----\n"
+      "ok\n"
+      "\n"
+      "# trailing comment\n";
+  auto file = ParseScript(text);
+  ASSERT_TRUE(file.ok());
+  ASSERT_EQ(file.value().blocks.size(), 2u);
+  EXPECT_EQ(file.value().blocks[0].command, "first 1");
+  EXPECT_EQ(file.value().blocks[0].line, 2);
+  EXPECT_EQ(file.value().blocks[0].expected,
+            (std::vector<std::string>{"line one", "  line two"}));
+  EXPECT_EQ(file.value().blocks[1].line, 9);
+  // Runs of blank lines between blocks collapse to one; everything else is kept.
+  std::string want = text;
+  want.erase(want.find("\n\n\n"), 1);
+  EXPECT_EQ(FormatScript(file.value(), {"line one\n  line two\n", ""}), want);
+}
+
+TEST(ScriptFile, NewCommandsGetTheirOutputInRewriteMode) {
+  auto file = ParseScript("a\n\nb\n");
+  ASSERT_TRUE(file.ok());
+  ASSERT_EQ(file.value().blocks.size(), 2u);
+  EXPECT_FALSE(file.value().blocks[0].has_expected);
+  EXPECT_EQ(FormatScript(file.value(), {"x\n\ny\n", ""}), "a\n----\nx\ny\n\nb\n----\nok\n");
+}
+
+TEST(ScriptFile, SeparatorWithoutCommandIsAnError) {
+  EXPECT_FALSE(ParseScript("# c\n----\nout\n").ok());
+}
+
+TEST(ScriptCommand, WordsOptionsAndQuotes) {
+  auto c = ParseCommand(R"(propose 1 "a b" x=1 "k=v" voters=(1,2))");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c.value().name, "propose");
+  EXPECT_EQ(c.value().args, (std::vector<std::string>{"1", "a b", "k=v"}));
+  ASSERT_EQ(c.value().options.size(), 2u);
+  EXPECT_EQ(c.value().options[1].second, "(1,2)");
+  EXPECT_FALSE(ParseCommand(R"(propose 1 "open)").ok());
+  EXPECT_FALSE(ScriptRunner().Run("no-such-command").ok());
+  EXPECT_FALSE(ScriptRunner().Run("campaign 1").ok());  // no node 1 yet
+}
+
 INSTANTIATE_TEST_SUITE_P(Scripts, ScriptTest, ::testing::ValuesIn(ScriptNames()), CaseName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ScriptTest);
 
