@@ -71,11 +71,13 @@ TEST_P(ScriptTest, Run) {
   }
 }
 
+// The same transformation as CMake's MAKE_C_IDENTIFIER, which names the ctest tests.
 std::string CaseName(const ::testing::TestParamInfo<std::string>& info) {
   std::string name = info.param;
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
+  if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0]))) name = "_" + name;
   return name;
 }
 
