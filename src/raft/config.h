@@ -62,6 +62,11 @@ struct Config {
   // Read requests waiting at the leader for a heartbeat round or for its first commit.
   uint32_t read_requests_max = 16384;
 
+  // A follower that knows the leader forwards proposals to it (ProposeResult ok, index 0:
+  // the caller learns the outcome when the entry is applied). Off: followers answer
+  // kNotLeader with a leader hint.
+  bool forward_proposals = false;
+
   bool pre_vote = true;
   // The leader steps down when it has not heard from a quorum in an election timeout, and
   // followers ignore votes while they hear from a leader (leader stickiness).

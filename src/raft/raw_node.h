@@ -23,7 +23,8 @@ namespace synod::raft {
 class Raft;
 
 // The outcome of a proposal. On success `index`/`term` say where the entry landed (it is
-// committed only if an entry with that index AND term is later applied). kNotLeader carries
+// committed only if an entry with that index AND term is later applied); index 0 means it
+// was forwarded to the leader (Config::forward_proposals). kNotLeader carries
 // the leader this node knows of, if any, so the client can go there.
 struct [[nodiscard]] ProposeResult {
   ErrorCode code = ErrorCode::kOk;

@@ -25,8 +25,16 @@ void Raft::StepLeader(const Message& m) {
 }
 
 ProposeResult Raft::Propose(std::span<const Payload> data, EntryType type) {
-  if (role_ != Role::kLeader) return ProposeResult{ErrorCode::kNotLeader, {}, {}, lead_};
-  return AppendProposals(data, type);
+  if (role_ == Role::kLeader) return AppendProposals(data, type);
+  if (cfg_.forward_proposals && lead_ != kNoNode && type == EntryType::kNormal) {
+    Message m;
+    m.type = MessageType::kPropose;
+    m.to = lead_;
+    for (const Payload& p : data) m.entries.push_back(Entry{Term(0), LogIndex(0), type, p});
+    Send(std::move(m));
+    return ProposeResult{ErrorCode::kOk, LogIndex(0), Term(0), lead_};
+  }
+  return ProposeResult{ErrorCode::kNotLeader, {}, {}, lead_};
 }
 
 ProposeResult Raft::ProposeConfChange(const ConfChange& cc) {

@@ -36,6 +36,7 @@ void Harness::CreateRaw(NodeId id, Node& n) {
   c.pre_vote = opts_.pre_vote;
   c.check_quorum = opts_.check_quorum;
   c.read_mode = opts_.read_mode;
+  c.forward_proposals = opts_.forward_proposals;
   c.bugs = opts_.bugs;
   auto r = RawNode::Create(c);
   SYNOD_ASSERT(r.ok(), "harness config must be valid");

@@ -23,6 +23,7 @@ struct HarnessOptions {
   bool pre_vote = true;
   bool check_quorum = true;
   ReadMode read_mode = ReadMode::kReadIndex;
+  bool forward_proposals = false;
   InjectedBugs bugs;
 };
 

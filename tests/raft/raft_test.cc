@@ -213,6 +213,18 @@ TEST(Propose, NotLeaderCarriesHint) {
   EXPECT_EQ(r.leader_hint, NodeId(2));
 }
 
+TEST(Propose, FollowerForwardsToLeaderWhenAsked) {
+  HarnessOptions o;
+  o.forward_proposals = true;
+  Harness h(3, 0, o);
+  h.Elect(NodeId(2));
+  ProposeResult r = h.node(NodeId(1)).Propose(P("fwd"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.index, LogIndex(0));  // forwarded: the outcome shows up when applied
+  h.Stabilize();
+  EXPECT_EQ(h.applied(NodeId(1)).back().data.view(), "fwd");
+}
+
 TEST(CheckQuorum, Thesis6_2_IsolatedLeaderStepsDown) {
   Harness h(3, 0);
   h.Elect(NodeId(1));
