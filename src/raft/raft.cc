@@ -229,8 +229,12 @@ void Raft::HandleVoteRequest(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
   // Figure 2 RequestVote: grant if we have not voted for someone else in this term. A pre-vote
   // for a future term is granted on the log check alone.
+  // Thesis §9.6: no pre-vote while we hear from a leader (or are one), so a node that was
+  // merely partitioned cannot depose a working leader, with or without CheckQuorum.
+  const bool leader_alive = role_ == Role::kLeader ||
+                            (lead_ != kNoNode && election_elapsed_ < cfg_.election_timeout_ticks);
   const bool can_vote = vote_ == m.from || (vote_ == kNoNode && lead_ == kNoNode) ||
-                        (pre && m.term > term_);
+                        (pre && m.term > term_ && (m.transfer || !leader_alive));
   const bool log_ok =
       cfg_.bugs.vote_without_log_check || log_.IsUpToDate(m.index, m.log_term);  // §5.4.1
   Message resp;

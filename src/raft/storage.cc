@@ -61,7 +61,9 @@ bool MemoryStorage::ApplySnapshot(const Snapshot& snap) {
 }
 
 Status MemoryStorage::CreateSnapshot(LogIndex i, const ConfState& cs, Payload data) {
-  if (i <= snapshot_.metadata.index) return Status(ErrorCode::kCompacted, "snapshot is older");
+  if (i <= snapshot_.metadata.index || i < ents_[0].index) {
+    return Status(ErrorCode::kCompacted, "snapshot is older than the compacted log");
+  }
   if (i > LastIndex()) return Status(ErrorCode::kInvalidArgument, "snapshot past the log's end");
   snapshot_.metadata.index = i;
   snapshot_.metadata.term = ents_[i.value - ents_[0].index.value].term;

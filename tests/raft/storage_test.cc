@@ -137,9 +137,8 @@ TEST(MemoryStorage, CreateSnapshotRecordsStateButKeepsTheLog) {
 
 // A snapshot may only be taken of an index the storage still holds. After a compaction with no
 // snapshot recorded (allowed by the API), an older index must be refused, not read out of
-// bounds. Disabled until CreateSnapshot also checks i against FirstIndex() - 1: it checks only
-// the last snapshot's index and the end of the log, then reads ents_ at a negative offset.
-TEST(MemoryStorage, DISABLED_CreateSnapshotBelowTheCompactedPrefixIsRefused) {
+// bounds.
+TEST(MemoryStorage, CreateSnapshotBelowTheCompactedPrefixIsRefused) {
   MemoryStorage s = FiveEntries();
   ASSERT_TRUE(s.Compact(LogIndex(3)).ok());
   EXPECT_EQ(s.CreateSnapshot(LogIndex(2), ConfState{}, Payload()).code(), ErrorCode::kCompacted);
