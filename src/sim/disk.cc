@@ -63,9 +63,13 @@ bool SimDisk::FlipBit(Random& rng) {
   // Any record but the last durable one, so the damage always has a durable successor.
   const uint64_t i = rng.Uniform(starts.size() - 1);
   const uint64_t begin = starts[i], end = starts[i + 1];
-  const uint64_t pos = rng.Between(begin, end - 1);
-  bytes_[pos] = static_cast<char>(bytes_[pos] ^ (1u << rng.Uniform(8)));
+  FlipBitAt(rng.Between(begin, end - 1), static_cast<int>(rng.Uniform(8)));
   return true;
+}
+
+void SimDisk::FlipBitAt(uint64_t offset, int bit) {
+  SYNOD_ASSERT(offset < bytes_.size() && bit >= 0 && bit < 8, "bit outside the disk");
+  bytes_[offset] = static_cast<char>(bytes_[offset] ^ (1u << bit));
 }
 
 SimDisk::Parse SimDisk::ParseAt(uint64_t offset, DiskRecord* rec, uint64_t* end) const {

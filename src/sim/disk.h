@@ -66,6 +66,8 @@ class SimDisk {
   // Flips one random bit of a durable record that has a durable successor. Returns false when
   // there is no such record.
   bool FlipBit(Random& rng);
+  // Flips one given bit anywhere (tests aim it at a chosen place).
+  void FlipBitAt(uint64_t offset, int bit);
 
   // Reads every record back, cutting off a torn tail in place. kCorruption when a record
   // before the tail is damaged.
