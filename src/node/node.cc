@@ -1,0 +1,435 @@
+#include "node/node.h"
+
+#include <deque>
+#include <map>
+#include <variant>
+
+#include "base/assert.h"
+#include "node/command_header.h"
+#include "node/mailbox.h"
+#include "raft/confchange.h"
+
+namespace synod::node {
+
+using Clock = std::chrono::steady_clock;
+using raft::LogIndex;
+using raft::NodeId;
+
+namespace {
+
+struct ProposeItem {
+  std::string command;
+  Node::ProposeCallback done;
+};
+struct ReadItem {
+  Node::ReadCallback done;
+};
+struct MessagesItem {
+  std::vector<raft::Message> messages;
+};
+struct FeedbackItem {
+  enum Kind : uint8_t { kUnreachable, kSnapshotOk, kSnapshotFailed, kTransfer } kind;
+  NodeId peer;
+};
+using Item = std::variant<ProposeItem, ReadItem, MessagesItem, FeedbackItem>;
+
+}  // namespace
+
+class Node::Loop {
+ public:
+  Loop(const NodeOptions& options, StateMachine* sm) : opts_(options), sm_(sm),
+      mailbox_(options.mailbox_items_max) {}
+
+  Status Init();
+  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Stop();
+  bool Post(Item item) { return mailbox_.TryPush(std::move(item)); }
+  NodeInfo Info() const {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    return info_;
+  }
+
+ private:
+  struct PendingProposal {
+    ProposeCallback done;
+    Clock::time_point deadline;
+  };
+  struct PendingRead {
+    ReadCallback done;
+    Clock::time_point deadline;
+    LogIndex index;        // known once the read index arrives
+    bool indexed = false;
+  };
+
+  void Run();
+  void Handle(Item& item, std::vector<raft::Payload>* batch, std::vector<uint64_t>* seqs);
+  void ProposeBatch(std::vector<raft::Payload>& batch, std::vector<uint64_t>& seqs);
+  void HandleReady();
+  void ApplyEntries(const std::vector<raft::Entry>& entries);
+  void ServeReads();
+  void MaybeSnapshot();
+  void ExpireRequests(Clock::time_point now);
+  void FailAll(const Status& s);
+  void PublishInfo();
+  void Log(const std::string& event) {
+    if (opts_.log) opts_.log(event);
+  }
+
+  NodeOptions opts_;
+  StateMachine* sm_;
+  Mailbox<Item> mailbox_;
+  std::unique_ptr<storage::RaftWal> wal_;
+  std::unique_ptr<raft::MemoryStorage> storage_;
+  std::unique_ptr<raft::RawNode> raw_;
+  raft::ConfState conf_;
+  LogIndex applied_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  uint64_t next_seq_ = 0;
+  std::map<uint64_t, PendingProposal> proposals_;  // by sequence: oldest first
+  uint64_t next_read_ = 0;
+  std::map<uint64_t, PendingRead> reads_;  // by context: oldest first
+
+  mutable std::mutex info_mu_;
+  NodeInfo info_;
+  NodeId last_leader_ = raft::kNoNode;
+};
+
+Status Node::Loop::Init() {
+  auto opened = storage::RaftWal::Open(opts_.data_dir + "/wal", opts_.wal);
+  if (!opened.ok()) return opened.status();
+  wal_ = std::move(opened.value().wal);
+  if (!opened.value().info.warning.empty()) Log(opened.value().info.warning);
+  auto& groups = opened.value().groups;
+  auto it = groups.find(opts_.group);
+  if (it != groups.end()) {
+    storage_ = std::move(it->second);
+  } else {
+    // A new cluster: every member starts from the same bootstrap snapshot holding the
+    // initial voters, so no member needs to be told the configuration by another.
+    if (opts_.initial_voters.empty()) {
+      return Status(ErrorCode::kInvalidArgument, "new group without initial voters");
+    }
+    storage_ = std::make_unique<raft::MemoryStorage>();
+    raft::Snapshot boot;
+    boot.metadata.index = LogIndex(1);
+    boot.metadata.term = raft::Term(1);
+    boot.metadata.conf_state.voters = opts_.initial_voters;
+    SYNOD_ASSERT(storage_->ApplySnapshot(boot), "bootstrap snapshot");
+    Status s = wal_->SaveSnapshot(opts_.group, boot);
+    if (!s.ok()) return s;
+  }
+  const raft::Snapshot snap = storage_->GetSnapshot();
+  conf_ = snap.metadata.conf_state;
+  applied_ = sm_->AppliedIndex();
+  if (applied_ < snap.metadata.index) {
+    if (!snap.data.empty()) {
+      Status s = sm_->Restore(snap.data.view(), snap.metadata.index);
+      if (!s.ok()) return s;
+    }
+    applied_ = snap.metadata.index;
+  }
+  if (applied_ > storage_->LastIndex()) {
+    return Status(ErrorCode::kCorruption,
+                  "state machine applied index " + std::to_string(applied_.value) +
+                      " is past the last logged index " +
+                      std::to_string(storage_->LastIndex().value) + "; refusing to start");
+  }
+  // Whatever was applied was committed, even if the commit index record was not synced.
+  raft::HardState hs = storage_->hard_state();
+  if (hs.commit < applied_) {
+    hs.commit = applied_;
+    storage_->SetHardState(hs);
+  }
+  raft::Config c;
+  c.id = opts_.id;
+  c.group = opts_.group;
+  c.storage = storage_.get();
+  c.applied = applied_;
+  c.election_timeout_ticks = opts_.election_ticks;
+  c.heartbeat_interval_ticks = 1;
+  c.read_mode = opts_.read_mode;
+  c.forward_proposals = true;
+  c.random_seed = opts_.random_seed != 0
+                      ? opts_.random_seed
+                      : static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+  auto raw = raft::RawNode::Create(c);
+  if (!raw.ok()) return raw.status();
+  raw_ = std::move(raw.value());
+  PublishInfo();
+  return Status::Ok();
+}
+
+void Node::Loop::Run() {
+  Clock::time_point next_tick = Clock::now() + opts_.tick;
+  while (!stopping_.load()) {
+    std::deque<Item> items = mailbox_.DrainUntil(next_tick);
+    // Ticks first: after a pause (or a slow fsync) the node must see how much time passed
+    // before it serves anything, or it could trust a lease that already expired.
+    const Clock::time_point now = Clock::now();
+    while (now >= next_tick) {
+      raw_->Tick();
+      next_tick += opts_.tick;
+    }
+    std::vector<raft::Payload> batch;
+    std::vector<uint64_t> seqs;
+    for (Item& item : items) Handle(item, &batch, &seqs);
+    if (!batch.empty()) ProposeBatch(batch, seqs);
+    while (raw_->HasReady()) HandleReady();
+    ExpireRequests(Clock::now());
+    PublishInfo();
+  }
+  FailAll(Status(ErrorCode::kUnavailable, "node stopping"));
+}
+
+void Node::Loop::Handle(Item& item, std::vector<raft::Payload>* batch,
+                        std::vector<uint64_t>* seqs) {
+  if (auto* p = std::get_if<ProposeItem>(&item)) {
+    if (proposals_.size() >= opts_.pending_requests_max) {
+      p->done(Status(ErrorCode::kUnavailable, "too many pending proposals"));
+      return;
+    }
+    const uint64_t seq = ++next_seq_;
+    proposals_.emplace(seq, PendingProposal{std::move(p->done), Clock::now() + opts_.request_timeout});
+    batch->emplace_back(EncodeCommand({opts_.id.value, seq}, p->command));
+    seqs->push_back(seq);
+  } else if (auto* r = std::get_if<ReadItem>(&item)) {
+    if (raw_->leader() == raft::kNoNode) {
+      r->done(Status(ErrorCode::kNotLeader, "no leader"));
+      return;
+    }
+    if (reads_.size() >= opts_.pending_requests_max) {
+      r->done(Status(ErrorCode::kUnavailable, "too many pending reads"));
+      return;
+    }
+    const uint64_t ctx = ++next_read_;
+    reads_.emplace(ctx, PendingRead{std::move(r->done), Clock::now() + opts_.request_timeout, {}});
+    raw_->ReadIndex(ctx);
+  } else if (auto* m = std::get_if<MessagesItem>(&item)) {
+    for (const raft::Message& msg : m->messages) {
+      Status s = raw_->Step(msg);
+      if (!s.ok()) Log("dropped message: " + s.ToString());
+    }
+  } else if (auto* f = std::get_if<FeedbackItem>(&item)) {
+    switch (f->kind) {
+      case FeedbackItem::kUnreachable: raw_->ReportUnreachable(f->peer); break;
+      case FeedbackItem::kSnapshotOk: raw_->ReportSnapshot(f->peer, true); break;
+      case FeedbackItem::kSnapshotFailed: raw_->ReportSnapshot(f->peer, false); break;
+      case FeedbackItem::kTransfer: raw_->TransferLeadership(f->peer); break;
+    }
+  }
+}
+
+void Node::Loop::ProposeBatch(std::vector<raft::Payload>& batch, std::vector<uint64_t>& seqs) {
+  raft::ProposeResult r = raw_->Propose(batch);
+  if (r.ok()) return;  // answered when applied
+  const Status s = r.code == ErrorCode::kNotLeader
+                       ? Status(ErrorCode::kNotLeader, "no leader")
+                       : Status(r.code, "proposal dropped (leader changing or overloaded)");
+  for (uint64_t seq : seqs) {
+    auto it = proposals_.find(seq);
+    if (it == proposals_.end()) continue;
+    it->second.done(s);
+    proposals_.erase(it);
+  }
+}
+
+void Node::Loop::HandleReady() {
+  raft::Ready rd = raw_->GetReady();
+  // 1. Persist. A WAL that cannot write is fatal: continuing could acknowledge what is not
+  // durable.
+  Status s = wal_->Persist(opts_.group, rd);
+  SYNOD_ASSERT(s.ok(), s.ToString().c_str());
+  if (rd.snapshot) SYNOD_ASSERT(storage_->ApplySnapshot(*rd.snapshot), "stale snapshot in Ready");
+  storage_->Append(rd.entries);
+  if (rd.hard_state) storage_->SetHardState(*rd.hard_state);
+  // 2. Send.
+  if (!rd.messages.empty() && opts_.send) opts_.send(std::move(rd.messages));
+  // 3. Apply.
+  if (rd.snapshot) {
+    Status rs = sm_->Restore(rd.snapshot->data.view(), rd.snapshot->metadata.index);
+    SYNOD_ASSERT(rs.ok(), rs.ToString().c_str());
+    conf_ = rd.snapshot->metadata.conf_state;
+    applied_ = rd.snapshot->metadata.index;
+    Log("installed snapshot at index " + std::to_string(applied_.value));
+  }
+  ApplyEntries(rd.committed_entries);
+  for (const raft::ReadState& rs : rd.read_states) {
+    auto it = reads_.find(rs.context);
+    if (it == reads_.end()) continue;  // timed out meanwhile
+    it->second.index = rs.index;
+    it->second.indexed = true;
+  }
+  raw_->Advance();
+  ++info_.readies;
+  ServeReads();
+  MaybeSnapshot();
+}
+
+void Node::Loop::ApplyEntries(const std::vector<raft::Entry>& entries) {
+  for (const raft::Entry& e : entries) {
+    applied_ = e.index;
+    if (e.type == raft::EntryType::kConfChange) {
+      auto cc = raft::DecodeConfChange(e.data.view());
+      SYNOD_ASSERT(cc.has_value(), "undecodable conf change in the committed log");
+      conf_ = raw_->ApplyConfChange(*cc);
+      sm_->ApplyEmpty(e.index);
+      continue;
+    }
+    std::string_view command;
+    auto header = e.data.empty() ? std::nullopt : DecodeCommand(e.data.view(), &command);
+    if (!header) {
+      sm_->ApplyEmpty(e.index);  // the leader's no-op
+      continue;
+    }
+    std::any result = sm_->Apply(e.index, command);
+    if (header->node != opts_.id.value) continue;
+    auto it = proposals_.find(header->seq);
+    if (it == proposals_.end()) continue;  // timed out; the command still took effect
+    ++info_.proposals_committed;
+    it->second.done(std::move(result));
+    proposals_.erase(it);
+  }
+}
+
+void Node::Loop::ServeReads() {
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.indexed && it->second.index <= applied_) {
+      it->second.done(Status::Ok());
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Node::Loop::MaybeSnapshot() {
+  const LogIndex first = storage_->FirstIndex();
+  if (applied_.value < first.value + opts_.snapshot_count) return;
+  auto image = sm_->Snapshot();
+  if (!image.ok()) {
+    Log("snapshot failed: " + image.status().ToString());
+    return;
+  }
+  Status s = storage_->CreateSnapshot(applied_, conf_, raft::Payload(std::move(image.value())));
+  if (!s.ok()) return;
+  s = wal_->SaveSnapshot(opts_.group, storage_->GetSnapshot());
+  if (!s.ok()) {
+    Log("snapshot not saved: " + s.ToString());
+    return;
+  }
+  // Keep a tail so slightly slow followers catch up from the log, not a snapshot.
+  if (applied_.value > opts_.snapshot_catchup_entries + first.value) {
+    const LogIndex compact = applied_ - opts_.snapshot_catchup_entries;
+    if (storage_->Compact(compact).ok()) (void)wal_->ReleaseTo(opts_.group, compact);
+  }
+  Log("snapshot at index " + std::to_string(applied_.value));
+}
+
+void Node::Loop::ExpireRequests(Clock::time_point now) {
+  // Both maps are in arrival order and share one timeout, so expired ones are at the front.
+  while (!proposals_.empty() && proposals_.begin()->second.deadline <= now) {
+    ++info_.proposals_failed;
+    proposals_.begin()->second.done(Status(ErrorCode::kTimeout, "request timed out"));
+    proposals_.erase(proposals_.begin());
+  }
+  while (!reads_.empty() && reads_.begin()->second.deadline <= now) {
+    reads_.begin()->second.done(Status(ErrorCode::kTimeout, "request timed out"));
+    reads_.erase(reads_.begin());
+  }
+}
+
+void Node::Loop::FailAll(const Status& s) {
+  for (auto& [seq, p] : proposals_) p.done(s);
+  proposals_.clear();
+  for (auto& [ctx, r] : reads_) r.done(s);
+  reads_.clear();
+  // Requests still in the mailbox are failed too, so no caller waits forever.
+  for (Item& item : mailbox_.DrainUntil(Clock::now())) {
+    if (auto* p = std::get_if<ProposeItem>(&item)) p->done(s);
+    if (auto* r = std::get_if<ReadItem>(&item)) r->done(s);
+  }
+}
+
+void Node::Loop::PublishInfo() {
+  const raft::NodeStatus st = raw_->GetStatus();
+  if (st.leader != last_leader_) {
+    if (st.leader != raft::kNoNode) {
+      Log("leader is " + std::to_string(st.leader.value) + " in term " +
+          std::to_string(st.term.value));
+    }
+    last_leader_ = st.leader;
+    ++info_.leader_changes;
+  }
+  std::lock_guard<std::mutex> lock(info_mu_);
+  info_.id = st.id;
+  info_.term = st.term;
+  info_.leader = st.leader;
+  info_.role = st.role;
+  info_.commit = st.commit;
+  info_.applied = applied_;
+  info_.last_index = st.last_index;
+  info_.snapshot_index = storage_->FirstIndex() - 1;
+}
+
+void Node::Loop::Stop() {
+  if (stopping_.exchange(true)) return;
+  mailbox_.Close();
+  if (thread_.joinable()) thread_.join();
+  Status s = wal_->Close();
+  if (!s.ok()) Log("wal close: " + s.ToString());
+}
+
+// ---- Node -----------------------------------------------------------------------------------
+
+Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options, StateMachine* sm) {
+  if (options.id == raft::kNoNode) return Status(ErrorCode::kInvalidArgument, "node id is 0");
+  if (options.data_dir.empty()) return Status(ErrorCode::kInvalidArgument, "no data dir");
+  if (options.tick.count() <= 0 || options.election_ticks < 2) {
+    return Status(ErrorCode::kInvalidArgument, "tick must be > 0 and election_ticks >= 2");
+  }
+  auto loop = std::make_unique<Loop>(options, sm);
+  Status s = loop->Init();
+  if (!s.ok()) return s;
+  loop->Start();
+  return std::unique_ptr<Node>(new Node(std::move(loop)));
+}
+
+Node::Node(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
+Node::~Node() { Stop(); }
+void Node::Stop() { loop_->Stop(); }
+NodeInfo Node::Info() const { return loop_->Info(); }
+
+void Node::Propose(std::string command, ProposeCallback done) {
+  ProposeCallback keep = done;
+  if (!loop_->Post(ProposeItem{std::move(command), std::move(done)})) {
+    keep(Status(ErrorCode::kUnavailable, "node overloaded or stopping"));
+  }
+}
+
+void Node::ReadBarrier(ReadCallback done) {
+  ReadCallback keep = done;
+  if (!loop_->Post(ReadItem{std::move(done)})) {
+    keep(Status(ErrorCode::kUnavailable, "node overloaded or stopping"));
+  }
+}
+
+void Node::Deliver(std::vector<raft::Message> messages) {
+  (void)loop_->Post(MessagesItem{std::move(messages)});  // a full mailbox drops: Raft retries
+}
+
+void Node::ReportUnreachable(NodeId peer) {
+  (void)loop_->Post(FeedbackItem{FeedbackItem::kUnreachable, peer});
+}
+
+void Node::ReportSnapshot(NodeId peer, bool success) {
+  (void)loop_->Post(
+      FeedbackItem{success ? FeedbackItem::kSnapshotOk : FeedbackItem::kSnapshotFailed, peer});
+}
+
+void Node::TransferLeadership(NodeId target) {
+  (void)loop_->Post(FeedbackItem{FeedbackItem::kTransfer, target});
+}
+
+}  // namespace synod::node
