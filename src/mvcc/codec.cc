@@ -151,6 +151,46 @@ std::optional<IndexEntry> DecodeIndexEntry(std::string_view bytes) {
   return e;
 }
 
+std::string LatestKey(std::string_view user_key) {
+  std::string out(kLatestPrefix);
+  out.append(user_key);
+  return out;
+}
+
+std::string_view UserKeyOfLatest(std::string_view latest_key) {
+  SYNOD_ASSERT(latest_key.starts_with(kLatestPrefix), "not a latest-version key");
+  return latest_key.substr(kLatestPrefix.size());
+}
+
+std::string EncodeLatestEntry(const LatestEntry& e) {
+  SYNOD_ASSERT(!e.entry.tombstone, "a deleted key has no latest version");
+  std::string out;
+  PutSigned(&out, e.mod_revision);
+  out.append(EncodeIndexEntry(e.entry));
+  return out;
+}
+
+std::optional<LatestEntry> DecodeLatestEntry(std::string_view bytes) {
+  LatestEntry e;
+  if (!TakeSigned(&bytes, &e.mod_revision)) return std::nullopt;
+  const auto entry = DecodeIndexEntry(bytes);
+  if (!entry || entry->tombstone) return std::nullopt;
+  e.entry = *entry;
+  return e;
+}
+
+std::string EncodeApplyState(const ApplyState& s) {
+  std::string out;
+  PutBE64(&out, s.applied_index);
+  PutBE64(&out, static_cast<uint64_t>(s.revision));
+  return out;
+}
+
+std::optional<ApplyState> DecodeApplyState(std::string_view bytes) {
+  if (bytes.size() != 16) return std::nullopt;
+  return ApplyState{GetBE64(bytes), static_cast<int64_t>(GetBE64(bytes.substr(8)))};
+}
+
 std::string RevisionKey(int64_t main, int64_t sub) {
   SYNOD_ASSERT(main >= 0 && sub >= 0, "negative revision in a revision key");
   std::string out(kRevisionPrefix);

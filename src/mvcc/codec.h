@@ -2,6 +2,7 @@
 // one RocksDB keyspace. Pure byte manipulation, no RocksDB. Layout (README.md has the picture):
 //
 //   k/<esc(user key)>\x00\x01<be64(~revision)>  -> IndexEntry       key history, newest first
+//   x/<user key>                                -> LatestEntry      live keys, newest version
 //   r/<be64(main revision)><be64(sub)>          -> RevisionRecord   every change, in order
 //   l/<be64(lease id)>                          -> ttl              granted leases
 //   a/<be64(lease id)><user key>                -> ""               keys attached to a lease
@@ -10,6 +11,11 @@
 // esc() doubles as an order-preserving escape: 0x00 becomes 0x00 0xff and the key ends with
 // 0x00 0x01, so index keys sort by user key first (bytewise, as etcd orders keys) and then by
 // revision, and no user key is a prefix of another's encoding.
+//
+// x/ repeats, for each live key, the newest entry of k/. It is derived data, kept in the same
+// batches, and it makes the common case cheap: a read at the current revision (and the lookup
+// of the previous version that every put does) is a point read or a scan of live keys only,
+// without stepping over the older versions that k/ keeps until compaction.
 #pragma once
 
 #include <cstdint>
@@ -20,14 +26,15 @@
 namespace synod::mvcc::codec {
 
 inline constexpr std::string_view kIndexPrefix = "k/";
+inline constexpr std::string_view kLatestPrefix = "x/";
 inline constexpr std::string_view kRevisionPrefix = "r/";
 inline constexpr std::string_view kLeasePrefix = "l/";
 inline constexpr std::string_view kAttachPrefix = "a/";
 
 inline constexpr std::string_view kMetaFormat = "m/format";
-inline constexpr std::string_view kMetaRevision = "m/revision";
+// The applied Raft index and the revision, together: every apply rewrites both.
+inline constexpr std::string_view kMetaApplyState = "m/apply_state";
 inline constexpr std::string_view kMetaCompact = "m/compact";
-inline constexpr std::string_view kMetaApplied = "m/applied";
 // Physical compaction: the revision it has completed for every key, and while one is under
 // way, the user key it resumes from.
 inline constexpr std::string_view kMetaCompactDone = "m/compact_done";
@@ -72,6 +79,30 @@ struct IndexEntry {
 };
 std::string EncodeIndexEntry(const IndexEntry& e);
 std::optional<IndexEntry> DecodeIndexEntry(std::string_view bytes);
+
+// ---- x/: the newest version of each live key ---------------------------------------------------
+
+std::string LatestKey(std::string_view user_key);
+// REQUIRES: latest_key starts with kLatestPrefix.
+std::string_view UserKeyOfLatest(std::string_view latest_key);
+
+struct LatestEntry {
+  int64_t mod_revision = 0;
+  IndexEntry entry;  // never a tombstone: deleting a key removes its x/ record
+
+  bool operator==(const LatestEntry&) const = default;
+};
+std::string EncodeLatestEntry(const LatestEntry& e);
+std::optional<LatestEntry> DecodeLatestEntry(std::string_view bytes);
+
+// ---- m/apply_state ----------------------------------------------------------------------------
+
+struct ApplyState {
+  uint64_t applied_index = 0;
+  int64_t revision = 0;
+};
+std::string EncodeApplyState(const ApplyState& s);
+std::optional<ApplyState> DecodeApplyState(std::string_view bytes);
 
 // ---- r/: the revision space -------------------------------------------------------------------
 

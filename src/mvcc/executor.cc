@@ -24,10 +24,13 @@ Executor::Executor(rocksdb::DB* db, int64_t current_revision, int64_t compact_re
                                                             /*overwrite_key=*/true)),
       owned_source_(std::make_unique<BatchSource>(db, batch_.get())),
       source_(owned_source_.get()),
-      index_(source_) {}
+      index_(source_, current_revision + 1) {}
 
 Executor::Executor(KvSource* source, int64_t current_revision, int64_t compact_revision)
-    : current_(current_revision), compacted_(compact_revision), source_(source), index_(source) {}
+    : current_(current_revision),
+      compacted_(compact_revision),
+      source_(source),
+      index_(source, current_revision) {}
 
 rocksdb::WriteBatchWithIndex& Executor::batch() {
   SYNOD_ASSERT(writable(), "batch() of a read-only executor");
@@ -99,6 +102,9 @@ Outcome<PutResult> Executor::Put(const PutRequest& p) {
       !w.ok()) {
     return w.error();
   }
+  if (auto w = Write(codec::LatestKey(kv.key), codec::EncodeLatestEntry({rev, entry})); !w.ok()) {
+    return w.error();
+  }
   const int64_t old_lease = prev ? prev->lease : kNoLease;
   if (old_lease != lease) {
     if (old_lease != kNoLease) {
@@ -135,6 +141,7 @@ Outcome<KeyValue> Executor::DeleteOne(const IndexHit& hit) {
       !w.ok()) {
     return w.error();
   }
+  if (auto w = Erase(codec::LatestKey(hit.key)); !w.ok()) return w.error();
   if (hit.entry.lease != kNoLease) {
     if (auto w = Erase(codec::AttachKey(hit.entry.lease, hit.key)); !w.ok()) return w.error();
   }

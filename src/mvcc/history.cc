@@ -65,7 +65,7 @@ Outcome<EventsResult> ReadEventsAt(KvSource& source, const EventsRequest& reques
     return result;
   }
   const KeyRange range = KeyRange::FromRequest(request.key, request.range_end);
-  KeyIndex index(&source);
+  KeyIndex index(&source, current);
   const std::string stop = codec::RevisionKey(end + 1, 0);
   auto it = source.NewIterator();
   int64_t last_main = 0;

@@ -32,7 +32,43 @@ KeyValue IndexHit::Meta() const {
   return kv;
 }
 
+Outcome<std::optional<IndexHit>> KeyIndex::FindLatest(std::string_view key) {
+  auto bytes = source_->Find(codec::LatestKey(key));
+  if (!bytes.ok()) return bytes.error();
+  if (!bytes.value()) return std::optional<IndexHit>();
+  const auto latest = codec::DecodeLatestEntry(*bytes.value());
+  if (!latest) return Corrupt("bad latest entry", key);
+  SYNOD_ASSERT(latest->mod_revision <= latest_, "latest version above the view's revision");
+  return std::optional<IndexHit>(IndexHit{std::string(key), latest->mod_revision, latest->entry});
+}
+
+Outcome<Done> KeyIndex::ScanLatest(const KeyRange& range,
+                                   const std::function<bool(IndexHit&&)>& visit) {
+  if (range.single()) {
+    auto hit = FindLatest(range.start());
+    if (!hit.ok()) return hit.error();
+    if (hit.value()) visit(std::move(*hit.value()));
+    return Done{};
+  }
+  const std::string upper = range.unbounded() ? codec::SpaceEnd(codec::kLatestPrefix)
+                                              : codec::LatestKey(range.end());
+  auto it = source_->NewIterator();
+  for (it->Seek(codec::LatestKey(range.start())); it->Valid(); it->Next()) {
+    const std::string_view latest_key = View(it->key());
+    if (latest_key >= upper) break;
+    const auto latest = codec::DecodeLatestEntry(View(it->value()));
+    if (!latest) return Corrupt("bad latest entry", latest_key);
+    SYNOD_ASSERT(latest->mod_revision <= latest_, "latest version above the view's revision");
+    IndexHit hit{std::string(codec::UserKeyOfLatest(latest_key)), latest->mod_revision,
+                 latest->entry};
+    if (!visit(std::move(hit))) return Done{};
+  }
+  if (!it->status().ok()) return StorageError(it->status(), "latest scan");
+  return Done{};
+}
+
 Outcome<std::optional<IndexHit>> KeyIndex::Find(std::string_view key, int64_t revision) {
+  if (revision >= latest_) return FindLatest(key);
   const std::string prefix = codec::IndexKeyPrefix(key);
   auto it = source_->NewIterator();
   it->Seek(codec::IndexKey(key, revision));
@@ -53,6 +89,12 @@ Outcome<std::optional<IndexHit>> KeyIndex::Find(std::string_view key, int64_t re
 Outcome<Done> KeyIndex::Scan(const KeyRange& range, int64_t revision,
                              const std::function<bool(IndexHit&&)>& visit) {
   if (range.empty()) return Done{};
+  if (revision >= latest_) return ScanLatest(range, visit);
+  return ScanHistory(range, revision, visit);
+}
+
+Outcome<Done> KeyIndex::ScanHistory(const KeyRange& range, int64_t revision,
+                                    const std::function<bool(IndexHit&&)>& visit) {
   const std::string upper = IndexUpperBound(range);
   auto it = source_->NewIterator();
   it->Seek(codec::IndexKey(range.start(), revision));

@@ -1,6 +1,7 @@
-// Reads of the key index (the k/ space, codec.h): which version of a key, or of every key of a
-// range, is visible at a revision, and the full KeyValue of such a version from the revision
-// space. Works on any KvSource, so reads inside a write transaction see its pending writes.
+// Reads of the key index (codec.h): which version of a key, or of every key of a range, is
+// visible at a revision, and the full KeyValue of such a version from the revision space.
+// Reads at the source's newest revision use the x/ space of live keys; older ones the k/
+// history. Works on any KvSource, so reads inside a write transaction see its pending writes.
 #pragma once
 
 #include <functional>
@@ -28,10 +29,12 @@ struct IndexHit {
 
 class KeyIndex {
  public:
-  explicit KeyIndex(KvSource* source) : source_(source) {}
+  // `latest_revision`: the revision of the newest state `source` holds, the one x/ reflects.
+  KeyIndex(KvSource* source, int64_t latest_revision)
+      : source_(source), latest_(latest_revision) {}
 
-  // The newest version of `key` at or below `revision`, a tombstone included; nullopt when the
-  // key has no version there (never written, or compacted away).
+  // The newest version of `key` at or below `revision`; nullopt or a tombstone when the key
+  // is not live there (never written, deleted, or compacted away).
   Outcome<std::optional<IndexHit>> Find(std::string_view key, int64_t revision);
 
   // Calls `visit` for each key of `range` that is live (not deleted) at `revision`, in key
@@ -43,7 +46,13 @@ class KeyIndex {
   Outcome<KeyValue> Load(const IndexHit& hit);
 
  private:
+  Outcome<std::optional<IndexHit>> FindLatest(std::string_view key);
+  Outcome<Done> ScanLatest(const KeyRange& range, const std::function<bool(IndexHit&&)>& visit);
+  Outcome<Done> ScanHistory(const KeyRange& range, int64_t revision,
+                            const std::function<bool(IndexHit&&)>& visit);
+
   KvSource* source_;
+  int64_t latest_;
 };
 
 }  // namespace synod::mvcc

@@ -15,6 +15,7 @@
 #include "mvcc/compactor.h"
 #include "mvcc/executor.h"
 #include "mvcc/history.h"
+#include "mvcc/integrity.h"
 #include "mvcc/kv_source.h"
 #include "mvcc/read_ops.h"
 #include "mvcc/request_check.h"
@@ -84,9 +85,7 @@ struct Store::Impl {
   Meta meta;
   size_t compaction_batches = 0;  // for the testing fault point
 
-  // A snapshot and the revisions to read it at. The snapshot may already hold a newer commit
-  // than `revision` (the meta is updated just after the write); reads at or below `revision`
-  // are unaffected by that.
+  // A snapshot and the revisions it holds (Commit keeps the two in step).
   struct ReadView {
     std::unique_ptr<SnapshotSource> source;
     int64_t revision = 0;
@@ -115,10 +114,9 @@ struct Store::Impl {
 Outcome<Done> Store::Impl::Initialize() {
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.Put(codec::kMetaFormat, codec::EncodeInt(codec::kFormatVersion));
-  if (s.ok()) s = batch.Put(codec::kMetaRevision, codec::EncodeInt(1));
+  if (s.ok()) s = batch.Put(codec::kMetaApplyState, codec::EncodeApplyState({0, 1}));
   if (s.ok()) s = batch.Put(codec::kMetaCompact, codec::EncodeInt(0));
   if (s.ok()) s = batch.Put(codec::kMetaCompactDone, codec::EncodeInt(0));
-  if (s.ok()) s = batch.Put(codec::kMetaApplied, codec::EncodeInt(0));
   if (s.ok()) s = db->Write(write_options, &batch);
   if (!s.ok()) return StorageError(s, "initialize");
   meta = Meta{};
@@ -140,7 +138,6 @@ Outcome<Done> Store::Impl::LoadMeta() {
   }
   Meta m;
   const std::pair<std::string_view, int64_t*> fields[] = {
-      {codec::kMetaRevision, &m.revision},
       {codec::kMetaCompact, &m.compacted},
       {codec::kMetaCompactDone, &m.compact_done},
   };
@@ -150,10 +147,13 @@ Outcome<Done> Store::Impl::LoadMeta() {
     if (v.value() < 0) return Error(Errc::kCorruption, "missing meta " + std::string(key));
     *out = v.value();
   }
-  auto applied = ReadMetaInt(db.get(), codec::kMetaApplied, -1);
-  if (!applied.ok()) return applied.error();
-  if (applied.value() < 0) return Error(Errc::kCorruption, "missing meta applied index");
-  m.applied = RaftIndex(static_cast<uint64_t>(applied.value()));
+  std::string state_bytes;
+  const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), codec::kMetaApplyState, &state_bytes);
+  if (!s.ok()) return StorageError(s, "apply state");
+  const auto state = codec::DecodeApplyState(state_bytes);
+  if (!state) return Error(Errc::kCorruption, "bad apply state");
+  m.applied = RaftIndex(state->applied_index);
+  m.revision = state->revision;
   if (m.revision < 1 || m.compacted > m.revision || m.compact_done > m.compacted) {
     return Error(Errc::kCorruption, "inconsistent meta revisions");
   }
@@ -162,19 +162,19 @@ Outcome<Done> Store::Impl::LoadMeta() {
   return Done{};
 }
 
-// Adds the meta of `next` to `batch`, writes it, then publishes `next` to readers.
+// Adds the meta of `next` to `batch`, writes it and publishes `next` to readers. Readers take
+// their snapshot under the same lock, so a snapshot never holds a write its meta does not
+// know of (x/ reflects exactly the view's revision).
 Outcome<Done> Store::Impl::Commit(rocksdb::WriteBatch* batch, const Meta& next) {
   const Meta before = CurrentMeta();
   SYNOD_ASSERT(next.applied > before.applied, "commit without a newer applied index");
   SYNOD_ASSERT(next.revision >= before.revision, "revision moved backwards");
-  const auto applied = static_cast<int64_t>(next.applied.value);
-  rocksdb::Status s = batch->Put(codec::kMetaApplied, codec::EncodeInt(applied));
-  if (s.ok() && next.revision != before.revision) {
-    s = batch->Put(codec::kMetaRevision, codec::EncodeInt(next.revision));
-  }
-  if (s.ok()) s = db->Write(write_options, batch);
-  if (!s.ok()) return StorageError(s, "apply write");
+  rocksdb::Status s = batch->Put(codec::kMetaApplyState,
+                                 codec::EncodeApplyState({next.applied.value, next.revision}));
+  if (!s.ok()) return StorageError(s, "apply batch");
   std::lock_guard lock(view_mu);
+  s = db->Write(write_options, batch);
+  if (!s.ok()) return StorageError(s, "apply write");
   meta = next;
   return Done{};
 }
@@ -329,7 +329,7 @@ Outcome<RangeResponse> Store::Range(const RangeRequest& request) const {
   Impl::ReadView view = impl_->TakeView();
   auto rev = ResolveReadRevision(request.revision, view.revision, view.compacted);
   if (!rev.ok()) return rev.error();
-  KeyIndex index(view.source.get());
+  KeyIndex index(view.source.get(), view.revision);
   auto result = ExecuteRange(index, request, rev.value());
   if (!result.ok()) return result.error();
   return RangeResponse{view.revision, std::move(result.value())};
@@ -382,6 +382,11 @@ Outcome<std::vector<std::string>> Store::LeaseKeys(int64_t id) const {
   }
   if (!it->status().ok()) return StorageError(it->status(), "attachment scan");
   return keys;
+}
+
+Outcome<Done> Store::CheckIntegrity() const {
+  Impl::ReadView view = impl_->TakeView();
+  return CheckIntegrityAt(*view.source, view.revision);
 }
 
 int64_t Store::revision() const { return impl_->CurrentMeta().revision; }

@@ -87,6 +87,10 @@ class Store {
   Outcome<std::vector<Lease>> Leases() const;
   Outcome<std::vector<std::string>> LeaseKeys(int64_t id) const;
 
+  // Cross-checks every stored space against the others (integrity.h); kCorruption on damage.
+  // Reads the whole store.
+  Outcome<Done> CheckIntegrity() const;
+
   int64_t revision() const;
   int64_t compact_revision() const;
   RaftIndex applied_index() const;

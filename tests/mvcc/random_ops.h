@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "base/random.h"
 #include "mvcc/types.h"
 
@@ -61,6 +63,10 @@ struct Observed {
 // Works for the store and for the model (same read calls).
 template <typename S>
 Observed Observe(const S& s) {
+  if constexpr (requires { s.CheckIntegrity(); }) {
+    auto intact = s.CheckIntegrity();
+    EXPECT_TRUE(intact.ok()) << intact.error().ToString();
+  }
   Observed o;
   o.revision = s.revision();
   o.compacted = s.compact_revision();
