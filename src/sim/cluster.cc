@@ -20,6 +20,7 @@ HostOptions MakeHostOptions(const SimOptions& o) {
   h.raft.heartbeat_interval_ticks = o.heartbeat_interval_ticks;
   h.raft.pre_vote = o.pre_vote;
   h.raft.check_quorum = o.check_quorum;
+  h.raft.forward_proposals = o.forward_proposals;
   h.raft.read_mode = o.read_mode;
   h.raft.lease_drift_ticks = o.lease_drift_ticks;
   h.raft.bugs = o.bugs;

@@ -103,6 +103,7 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
   o.sticky_leader_probability = Uniform(r, 0.3, 1.0);
   o.read_only_clients = static_cast<uint32_t>(r.Uniform(o.clients / 2 + 1));
 
+  o.forward_proposals = r.Chance(0.5);
   o.fault_intensity = std::exp(Uniform(r, std::log(0.05), 0.0));  // log-uniform in [0.05, 1]
   o.clock_jump_rate_per_s *= o.fault_intensity;
   o.partition_rate_per_s *= o.fault_intensity;
@@ -123,13 +124,13 @@ std::string DescribeOptions(const SimOptions& o) {
   add("seed=%" PRIu64 " nodes=%u initial_voters=%u safety_s=%.1f liveness_bound_s=%.1f\n", o.seed,
       o.nodes, o.initial_voters, static_cast<double>(o.safety_duration_us) / 1e6,
       static_cast<double>(o.liveness_bound_us) / 1e6);
-  add("  raft: election_ticks=%u heartbeat_ticks=%u pre_vote=%d check_quorum=%d read_mode=%s "
-      "lease_drift_ticks=%u tick_ms=%.1f snapshot_every=%" PRIu64 " keep=%" PRIu64
-      " append_bytes_max=%" PRIu64 "\n",
+  add("  raft: election_ticks=%u heartbeat_ticks=%u pre_vote=%d check_quorum=%d "
+      "forward_proposals=%d read_mode=%s lease_drift_ticks=%u tick_ms=%.1f snapshot_every=%" PRIu64
+      " keep=%" PRIu64 " append_bytes_max=%" PRIu64 "\n",
       o.election_timeout_ticks, o.heartbeat_interval_ticks, o.pre_vote, o.check_quorum,
-      o.read_mode == raft::ReadMode::kLeaseBased ? "lease" : "read_index", o.lease_drift_ticks,
-      static_cast<double>(o.tick_interval_us) / 1e3, o.snapshot_interval_entries,
-      o.compaction_keep_entries, o.append_bytes_max);
+      o.forward_proposals, o.read_mode == raft::ReadMode::kLeaseBased ? "lease" : "read_index",
+      o.lease_drift_ticks, static_cast<double>(o.tick_interval_us) / 1e3,
+      o.snapshot_interval_entries, o.compaction_keep_entries, o.append_bytes_max);
   add("  bugs: vote_without_log_check=%d commit_old_term_by_count=%d vote_before_persist=%d "
       "lease_read_without_lease=%d\n",
       o.bugs.vote_without_log_check, o.bugs.commit_old_term_by_count, o.bugs.vote_before_persist,

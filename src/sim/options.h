@@ -27,6 +27,7 @@ struct SimOptions {
   uint32_t heartbeat_interval_ticks = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  bool forward_proposals = false;  // followers forward proposals to the leader
   raft::ReadMode read_mode = raft::ReadMode::kReadIndex;
   uint32_t lease_drift_ticks = 2;
   raft::InjectedBugs bugs;

@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <functional>
 
+#include "lincheck/parse.h"
 #include "sim/cluster.h"
 #include "sim/faults.h"
 #include "sim/hash.h"
@@ -129,6 +130,7 @@ RunResult RunSimulation(const SimOptions& o, FILE* live_trace) {
     result.verdict = check.verdict;
     result.lincheck_steps = check.steps;
     if (check.verdict == lincheck::Verdict::kNotLinearizable) {
+      result.history_dump = lincheck::FormatHistory(history);
       cluster.checker().Fail("linearizability: history of key " + check.key +
                              " has no linearization:\n" + check.explanation);
     } else if (check.verdict == lincheck::Verdict::kUnknown) {

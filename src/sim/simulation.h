@@ -19,6 +19,8 @@ struct RunResult {
   std::string failure;  // the first checker's message
   std::string trace;    // the last events, when the run failed
   std::string warning;  // not a failure (e.g. the linearizability search ran out of budget)
+  // The client history in synod-lincheck's format, when it is not linearizable.
+  std::string history_dump;
   uint64_t state_hash = 0;
   Micros sim_time_us = 0;
   Micros liveness_us = -1;  // from healing to the first committed proposal

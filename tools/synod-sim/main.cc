@@ -43,6 +43,15 @@ void PrintFailure(const Args& args, const synod::sim::SimOptions& o, const RunRe
   if (args.duration_s > 0) cmd += " --duration-s " + std::to_string(args.duration_s);
   if (!args.bug.empty()) cmd += " --bug " + args.bug;
   std::printf("reproduce: %s --trace\n", cmd.c_str());
+  if (!r.history_dump.empty()) {
+    const std::string path = "synod-sim-" + std::to_string(r.seed) + ".history";
+    if (FILE* f = std::fopen(path.c_str(), "w")) {
+      std::fwrite(r.history_dump.data(), 1, r.history_dump.size(), f);
+      std::fclose(f);
+      std::printf("client history written to %s (check it with: synod-lincheck %s)\n", path.c_str(),
+                  path.c_str());
+    }
+  }
 }
 
 }  // namespace
