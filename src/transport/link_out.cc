@@ -1,0 +1,223 @@
+// Outgoing links: one TCP connection per peer, reconnecting with bounded exponential backoff.
+// The writer coalesces: every message queued while a write is in flight goes out in the next
+// single write, so a busy link makes few, large system calls.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "base/assert.h"
+#include "transport/transport_impl.h"
+
+namespace synod::transport {
+namespace {
+
+auto NoThrow(asio::error_code& ec) {
+  return asio::redirect_error(asio::use_awaitable, ec);
+}
+
+std::string Ms(std::chrono::milliseconds d) {
+  return std::to_string(d.count()) + " ms";
+}
+
+}  // namespace
+
+void Transport::Impl::ArmDeadline(asio::steady_timer& timer, std::chrono::milliseconds after,
+                                  SocketPtr socket) {
+  // Closing the socket fails whatever operation is pending on it; re-arming or cancelling the
+  // timer aborts the previous wait, whose handler then does nothing.
+  timer.expires_after(after);
+  timer.async_wait([socket = std::move(socket)](const asio::error_code& ec) {
+    asio::error_code ignored;
+    if (!ec) socket->close(ignored);
+  });
+}
+
+asio::awaitable<void> Transport::Impl::PeerLoop(std::shared_ptr<Peer> peer) {
+  std::chrono::milliseconds backoff = options_.backoff_initial;
+  std::string last_failure;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (peer->removed) co_return;
+      peer->link_down = false;  // messages queue again while this attempt runs
+    }
+    auto socket = std::make_shared<tcp::socket>(io_);
+    peer->socket = socket;
+    Status status = co_await Connect(peer, socket);
+    if (status.ok()) {
+      {
+        std::lock_guard lock(mu_);
+        peer->connected = true;
+        ++counters_[peer->id].connects;
+      }
+      Log("connected to node " + std::to_string(peer->id.value) + " at " + peer->address);
+      backoff = options_.backoff_initial;
+      last_failure.clear();
+      status = co_await WriteLoop(peer, socket);
+    }
+    asio::error_code ignored;
+    socket->close(ignored);
+    peer->deadline.cancel();
+    {
+      std::lock_guard lock(mu_);
+      if (peer->removed) co_return;
+    }
+    // A peer that stays down fails the same way on every attempt: say so once.
+    if (status.message() != last_failure) {
+      Log("link to node " + std::to_string(peer->id.value) + " at " + peer->address + " down: " +
+          status.message() + "; retrying every " + Ms(backoff) + " to " + Ms(options_.backoff_max));
+      last_failure = status.message();
+    }
+    OnLinkDown(*peer);
+    peer->backoff.expires_after(backoff);
+    co_await peer->backoff.async_wait(NoThrow(ignored));
+    backoff = std::min(backoff * 2, options_.backoff_max);
+  }
+}
+
+asio::awaitable<Status> Transport::Impl::Connect(std::shared_ptr<Peer> peer, SocketPtr socket) {
+  asio::error_code ec;
+  tcp::resolver resolver(io_);
+  const auto endpoints = co_await resolver.async_resolve(
+      peer->host_port.host, std::to_string(peer->host_port.port), NoThrow(ec));
+  if (ec) co_return Status(ErrorCode::kUnavailable, "resolve: " + ec.message());
+
+  ArmDeadline(peer->deadline, options_.connect_timeout, socket);
+  co_await asio::async_connect(*socket, endpoints, NoThrow(ec));
+  if (ec) co_return Status(ErrorCode::kUnavailable, "connect: " + ec.message());
+  socket->set_option(tcp::no_delay(true), ec);
+  if (ec) co_return Status(ErrorCode::kUnavailable, "TCP_NODELAY: " + ec.message());
+
+  std::string hello;
+  AppendHandshakeFrame(
+      Handshake{kProtocolVersion, options_.cluster_token, options_.node_id, peer->id}, &hello);
+  ArmDeadline(peer->deadline, options_.write_timeout, socket);
+  co_await asio::async_write(*socket, asio::buffer(hello), NoThrow(ec));
+  peer->deadline.cancel();
+  if (ec) co_return Status(ErrorCode::kUnavailable, "handshake write: " + ec.message());
+  co_return Status::Ok();
+}
+
+asio::awaitable<void> Transport::Impl::WatchClose(std::shared_ptr<Peer> peer, SocketPtr socket) {
+  // The peer never writes on a connection we opened: any completion of this read, data or
+  // not, means the connection is closed or misused. Waking the writer lets it notice at once
+  // instead of at its next write.
+  char byte;
+  asio::error_code ec;
+  co_await socket->async_read_some(asio::buffer(&byte, 1), NoThrow(ec));
+  socket->close(ec);
+  if (peer->socket == socket) peer->wake.cancel();
+}
+
+asio::awaitable<Status> Transport::Impl::WriteLoop(std::shared_ptr<Peer> peer, SocketPtr socket) {
+  asio::co_spawn(io_, WatchClose(peer, socket), CheckCoroutineExit);
+  const FrameLimits limits{options_.frame_bytes_max, options_.snapshot_frame_bytes_max};
+  BatchEncoder encoder;
+  std::vector<raft::Message> batch;
+  std::string buffer;
+  asio::error_code ec;
+  for (;;) {
+    batch.clear();
+    std::optional<Clock::time_point> next_due;
+    {
+      std::lock_guard lock(mu_);
+      if (peer->removed) co_return Status(ErrorCode::kUnavailable, "peer removed");
+      next_due = peer->queue.TakeDue(Clock::now(), &batch);
+      peer->writer_idle = batch.empty();
+    }
+    if (!socket->is_open()) {
+      // The messages just taken never reach the socket.
+      DropUnwritten(*peer, batch, {});
+      co_return Status(ErrorCode::kUnavailable, "connection closed by peer");
+    }
+    if (batch.empty()) {
+      // Woken by Send, by the first delayed message becoming due, or by WatchClose.
+      peer->wake.expires_at(next_due.value_or(Clock::time_point::max()));
+      co_await peer->wake.async_wait(NoThrow(ec));
+      std::lock_guard lock(mu_);
+      peer->writer_idle = false;
+      continue;
+    }
+
+    buffer.clear();
+    const EncodeResult encoded = encoder.Append(batch, limits, &buffer);
+    if (!encoded.oversized.empty()) DropOversized(*peer, batch, encoded.oversized);
+    if (buffer.empty()) continue;
+    ArmDeadline(peer->deadline, options_.write_timeout, socket);
+    co_await asio::async_write(*socket, asio::buffer(buffer), NoThrow(ec));
+    peer->deadline.cancel();
+    if (ec) {
+      DropUnwritten(*peer, batch, encoded.oversized);
+      co_return Status(ErrorCode::kUnavailable, "write: " + ec.message());
+    }
+    OnWritten(*peer, batch, encoded.oversized, buffer.size());
+  }
+}
+
+void Transport::Impl::DropOversized(Peer& peer, const std::vector<raft::Message>& batch,
+                                    const std::vector<size_t>& oversized) {
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i : oversized) {
+      ++counters_[peer.id].dropped_oversized;
+      NoteDropLocked(peer.id, batch[i].type == raft::MessageType::kSnapshot, true);
+    }
+  }
+  Log("dropped " + std::to_string(oversized.size()) + " message(s) to node " +
+      std::to_string(peer.id.value) + " above the frame limit");
+}
+
+void Transport::Impl::DropUnwritten(Peer& peer, const std::vector<raft::Message>& batch,
+                                    const std::vector<size_t>& oversized) {
+  std::lock_guard lock(mu_);
+  size_t skip = 0;  // oversized is sorted: they were reported already
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (skip < oversized.size() && oversized[skip] == i) {
+      ++skip;
+      continue;
+    }
+    ++counters_[peer.id].dropped_disconnected;
+    NoteDropLocked(peer.id, batch[i].type == raft::MessageType::kSnapshot, true);
+  }
+}
+
+void Transport::Impl::OnWritten(Peer& peer, const std::vector<raft::Message>& batch,
+                                const std::vector<size_t>& oversized, size_t bytes) {
+  SYNOD_ASSERT(oversized.size() < batch.size(), "a write with no message in it");
+  size_t snapshots = 0;
+  {
+    std::lock_guard lock(mu_);
+    PeerCounters& c = counters_[peer.id];
+    c.msgs_sent += batch.size() - oversized.size();
+    c.bytes_sent += bytes;
+  }
+  size_t skip = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (skip < oversized.size() && oversized[skip] == i) {
+      ++skip;
+      continue;
+    }
+    if (batch[i].type == raft::MessageType::kSnapshot) ++snapshots;
+  }
+  // Written to the socket is as far as a transport can vouch for: if the peer then fails to
+  // apply it, Raft learns from the peer's next response, as etcd's raft expects.
+  for (size_t i = 0; i < snapshots && !stopping_; ++i) {
+    if (callbacks_.on_snapshot_status) callbacks_.on_snapshot_status(peer.id, true);
+  }
+}
+
+void Transport::Impl::OnLinkDown(Peer& peer) {
+  std::lock_guard lock(mu_);
+  peer.connected = false;
+  peer.link_down = true;
+  PeerCounters& c = counters_[peer.id];
+  ++c.link_failures;
+  for (const raft::Message& m : peer.queue.TakeAll()) {
+    ++c.dropped_disconnected;
+    NoteDropLocked(peer.id, m.type == raft::MessageType::kSnapshot, true);
+  }
+  // Reported even with nothing queued: the leader should stop pipelining to this peer.
+  NoteDropLocked(peer.id, /*snapshot=*/false, /*unreachable=*/true);
+}
+
+}  // namespace synod::transport

@@ -1,0 +1,193 @@
+// Transports exchanging messages over loopback TCP: order, batching, reconnects, snapshots
+// and the feedback Raft needs (unreachable, snapshot status).
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "harness.h"
+
+namespace synod::transport {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ExpectSequence;
+using test::MakeAppend;
+using test::MakeSnapshot;
+using test::SendSequence;
+using test::TestNode;
+
+const raft::NodeId k1(1), k2(2), k3(3);
+
+TEST(Transport, TwoNodesExchangeThousandsInOrder) {
+  TestNode a(k1), b(k2);
+  a.Start();
+  b.Start();
+  a.Connect(b);
+  b.Connect(a);
+  constexpr size_t kCount = 5000;
+  SendSequence(a, k2, 1, kCount, 3);
+  SendSequence(b, k1, 1, kCount, 3);
+  ASSERT_TRUE(b.WaitReceived(k1, kCount));
+  ASSERT_TRUE(a.WaitReceived(k2, kCount));
+  ExpectSequence(b.Received(k1), 1, kCount);
+  ExpectSequence(a.Received(k2), 1, kCount);
+  test::ExpectSameMessage(b.Received(k1)[17], MakeAppend(k1, k2, 18, 3));
+
+  const PeerMetrics am = a.Metrics(k2);
+  EXPECT_EQ(am.msgs_sent, kCount);
+  EXPECT_EQ(am.msgs_received, kCount);
+  EXPECT_EQ(am.msgs_dropped(), 0u);
+  EXPECT_EQ(am.connects, 1u);
+  EXPECT_TRUE(am.connected);
+  EXPECT_EQ(b.Metrics(k1).bytes_received, am.bytes_sent);
+  // Coalescing: far fewer deliveries than messages.
+  EXPECT_LT(b.Batches(), kCount);
+}
+
+TEST(Transport, ThreeNodesAllPairsInOrder) {
+  TestNode n1(k1), n2(k2), n3(k3);
+  TestNode* nodes[] = {&n1, &n2, &n3};
+  for (TestNode* n : nodes) n->Start();
+  for (TestNode* from : nodes) {
+    for (TestNode* to : nodes) {
+      if (from != to) from->Connect(*to);
+    }
+  }
+  constexpr size_t kCount = 3000;
+  for (TestNode* from : nodes) {
+    for (TestNode* to : nodes) {
+      if (from != to) SendSequence(*from, to->id(), 100, kCount);
+    }
+  }
+  for (TestNode* to : nodes) {
+    for (TestNode* from : nodes) {
+      if (from == to) continue;
+      ASSERT_TRUE(to->WaitReceived(from->id(), kCount));
+      ExpectSequence(to->Received(from->id()), 100, kCount);
+    }
+  }
+}
+
+TEST(Transport, ReconnectsAfterThePeerRestarts) {
+  TestNode a(k1);
+  auto b = std::make_unique<TestNode>(k2);
+  a.Start();
+  b->Start();
+  const uint16_t b_port = b->port();
+  a.Connect(*b);
+  SendSequence(a, k2, 1, 10);
+  ASSERT_TRUE(b->WaitReceived(k1, 10));
+
+  b.reset();  // the process dies
+  // The link notices the closed connection, reports the peer unreachable and backs off.
+  ASSERT_TRUE(a.WaitFor([&] { return a.Metrics(k2).link_failures >= 1; }));
+  ASSERT_TRUE(a.WaitFor([&] { return a.Unreachable(k2) >= 1; }));
+
+  b = std::make_unique<TestNode>(k2);
+  b->Start(b_port);  // same address, new process
+  // Messages sent while the link is down are dropped (Raft resends); keep sending until the
+  // reconnected link delivers.
+  const auto deadline = std::chrono::steady_clock::now() + test::kWaitMax;
+  uint64_t seq = 1000;
+  while (b->ReceivedCount(k1) == 0 && std::chrono::steady_clock::now() < deadline) {
+    a.transport().Send({MakeAppend(k1, k2, seq++)});
+    b->WaitReceived(k1, 1, 20ms);
+  }
+  ASSERT_GE(b->ReceivedCount(k1), 1u);
+  EXPECT_GE(a.Metrics(k2).connects, 2u);
+  // Once up, the link is lossless again.
+  SendSequence(a, k2, 5000, 500);
+  ASSERT_TRUE(b->WaitFor([&] {
+    auto got = b->Received(k1);
+    return !got.empty() && got.back().index == raft::LogIndex(5499);
+  }));
+}
+
+TEST(Transport, BigSnapshotIsDeliveredAndReported) {
+  TransportOptions oa = test::TestOptions(k1);
+  oa.frame_bytes_max = 64 * 1024;  // the snapshot is far above the ordinary frame limit
+  TransportOptions ob = test::TestOptions(k2);
+  ob.frame_bytes_max = 64 * 1024;
+  TestNode a(oa), b(ob);
+  a.Start();
+  b.Start();
+  a.Connect(b);
+  const raft::Message snap = MakeSnapshot(k1, k2, 3 << 20);
+  a.transport().Send({MakeAppend(k1, k2, 1), snap, MakeAppend(k1, k2, 2)});
+  ASSERT_TRUE(b.WaitReceived(k1, 3));
+  const auto got = b.Received(k1);
+  test::ExpectSameMessage(got[1], snap);
+  EXPECT_EQ(got[2].index, raft::LogIndex(2));
+  ASSERT_TRUE(a.WaitFor([&] { return !a.SnapshotStatus().empty(); }));
+  EXPECT_EQ(a.SnapshotStatus()[0], std::make_pair(k2, true));
+}
+
+TEST(Transport, SnapshotAboveItsLimitFailsAndIsReported) {
+  TransportOptions oa = test::TestOptions(k1);
+  oa.frame_bytes_max = 64 * 1024;
+  oa.snapshot_frame_bytes_max = 256 * 1024;
+  TestNode a(oa), b(k2);
+  a.Start();
+  b.Start();
+  a.Connect(b);
+  a.transport().Send({MakeSnapshot(k1, k2, 1 << 20), MakeAppend(k1, k2, 7)});
+  ASSERT_TRUE(a.WaitFor([&] { return !a.SnapshotStatus().empty(); }));
+  EXPECT_EQ(a.SnapshotStatus()[0], std::make_pair(k2, false));
+  EXPECT_EQ(a.Metrics(k2).msgs_dropped_oversized, 1u);
+  ASSERT_TRUE(b.WaitReceived(k1, 1));  // the rest of the batch still goes
+  EXPECT_EQ(b.Received(k1)[0].index, raft::LogIndex(7));
+}
+
+TEST(Transport, PeerDownIsReportedUnreachableAndSnapshotsFail) {
+  TestNode a(k1);
+  a.Start();
+  ASSERT_TRUE(a.transport().AddPeer(k3, "127.0.0.1:" + std::to_string(test::UnusedPort())).ok());
+  ASSERT_TRUE(a.WaitFor([&] { return a.Unreachable(k3) >= 1; }));
+  // While backing off, a snapshot is refused at once.
+  ASSERT_TRUE(a.WaitFor([&] {
+    a.transport().Send({MakeSnapshot(k1, k3, 10)});
+    return !a.SnapshotStatus().empty();
+  }));
+  EXPECT_EQ(a.SnapshotStatus()[0], std::make_pair(k3, false));
+  EXPECT_FALSE(a.Metrics(k3).connected);
+  EXPECT_GE(a.Metrics(k3).link_failures, 1u);
+}
+
+TEST(Transport, UnknownPeerIsUnreachable) {
+  TestNode a(k1);
+  a.Start();
+  a.transport().Send({MakeAppend(k1, k3, 1)});
+  ASSERT_TRUE(a.WaitFor([&] { return a.Unreachable(k3) == 1; }));
+  EXPECT_EQ(a.transport().Metrics().msgs_dropped_unknown_peer, 1u);
+}
+
+TEST(Transport, RemovedPeerGetsNothingMore) {
+  TestNode a(k1), b(k2);
+  a.Start();
+  b.Start();
+  a.Connect(b);
+  SendSequence(a, k2, 1, 5);
+  ASSERT_TRUE(b.WaitReceived(k1, 5));
+  a.transport().RemovePeer(k2);
+  a.transport().Send({MakeAppend(k1, k2, 6)});
+  EXPECT_EQ(a.transport().Metrics().msgs_dropped_unknown_peer, 1u);
+  // Adding it back (the address may change) starts a fresh link.
+  a.Connect(b);
+  a.transport().Send({MakeAppend(k1, k2, 7)});
+  ASSERT_TRUE(b.WaitReceived(k1, 6));
+  EXPECT_EQ(b.Received(k1)[5].index, raft::LogIndex(7));
+}
+
+TEST(Transport, ListenAddressErrors) {
+  TestNode a(k1);
+  a.Start();
+  Transport other(test::TestOptions(k2), {});
+  Status s = other.Start("127.0.0.1:" + std::to_string(a.port()));  // taken
+  EXPECT_EQ(s.code(), ErrorCode::kIoError);
+  Transport bad(test::TestOptions(k3), {});
+  EXPECT_EQ(bad.Start("no-port").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(a.transport().AddPeer(k2, "127.0.0.1:0").code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace synod::transport
