@@ -47,6 +47,28 @@ uint64_t HistoryHash(const lincheck::History& h) {
   return hash.value();
 }
 
+// Durability at the end: the highest committed entry is on stable storage (log or snapshot)
+// at a majority of the current leader's voters, as Raft's commitment promises (§5.4).
+void CheckCommittedOnQuorum(Cluster& cluster) {
+  NodeHost* leader = cluster.Leader();
+  const raft::LogIndex c = cluster.checker().committed_max();
+  const auto committed = cluster.checker().CommittedAt(c);
+  if (leader == nullptr || !committed) return;
+  const std::vector<raft::NodeId>& voters = leader->conf().voters;
+  size_t holders = 0;
+  for (raft::NodeId v : voters) {
+    const raft::MemoryStorage* s = cluster.host(static_cast<uint32_t>(v.value)).storage();
+    if (s == nullptr) continue;
+    const Result<raft::Term> t = s->TermOf(c);
+    if (c < s->FirstIndex() || (t.ok() && t.value() == committed->first)) ++holders;
+  }
+  if (holders < voters.size() / 2 + 1) {
+    cluster.checker().Fail("durability: committed entry " + std::to_string(c.value) +
+                           " is stored by only " + std::to_string(holders) + " of the " +
+                           std::to_string(voters.size()) + " voters (Raft §5.4)");
+  }
+}
+
 // The liveness phase: after healing, propose a probe at the leader until one applies.
 Micros RunLiveness(Cluster& cluster, const SimOptions& o) {
   const Micros healed_us = cluster.queue().now();
@@ -82,6 +104,7 @@ Micros RunLiveness(Cluster& cluster, const SimOptions& o) {
                            " s of simulated time after healing every fault");
     return -1;
   }
+  CheckCommittedOnQuorum(cluster);
   return cluster.queue().now() - healed_us;
 }
 

@@ -69,7 +69,7 @@ std::string Trace::Format(const TraceEvent& ev) {
       break;
     case TraceKind::kRestart:
       std::snprintf(buf, sizeof buf,
-                    "restart n%u (recovered last_index=%" PRIu64 " term=%" PRIu64 " commit=%" PRIu64
+                    "start n%u (recovered last_index=%" PRIu64 " term=%" PRIu64 " commit=%" PRIu64
                     ")",
                     ev.node, ev.a, ev.b, ev.c);
       break;
