@@ -60,7 +60,9 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
   o.network.latency_base_us = static_cast<Micros>(r.Between(50, 1000));
   o.network.latency_tail_mean_us = static_cast<Micros>(r.Between(0, 3000));
   o.network.slow_probability = On(r, 0.5) ? Uniform(r, 0, 0.02) : 0;
-  o.network.slow_latency_max_us = Ms(r.Between(5, 200));
+  // Stragglers: up to 3 s in some seeds, so messages from long-gone terms and leaders arrive.
+  o.network.slow_latency_max_us =
+      Ms(static_cast<uint64_t>(std::exp(Uniform(r, std::log(5.0), std::log(3000.0)))));
   o.network.loss_probability = On(r, 0.5) ? Uniform(r, 0, 0.1) : 0;
   o.network.duplicate_probability = On(r, 0.5) ? Uniform(r, 0, 0.1) : 0;
   o.client_latency_max_us = Ms(r.Between(1, 5));
