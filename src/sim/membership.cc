@@ -135,25 +135,30 @@ void MembershipOperator::ProposeChange() {
                     "remove learner n" + std::to_string(n));
       return;
     }
-    default: {  // swap: one voter in, one out, at once (needs a joint config)
-      std::set<uint64_t> candidates = learners;
-      candidates.insert(outside.begin(), outside.end());
-      if (candidates.empty() || voters.empty()) return;
-      const uint64_t in = PickFrom(rng_, candidates), out = PickFrom(rng_, voters);
-      std::set<uint64_t> next = voters;
-      next.erase(out);
-      next.insert(in);
-      if (!Workable(next)) return;
-      const ConfChangeTransition joint = rng_.Chance(0.5) ? ConfChangeTransition::kJointImplicit
-                                                          : ConfChangeTransition::kJointExplicit;
-      (void)Propose(*leader,
-                    ConfChange{joint,
-                               {{ConfChangeType::kAddVoter, NodeId(in)},
-                                {ConfChangeType::kRemoveNode, NodeId(out)}}},
-                    "swap in n" + std::to_string(in) + " out n" + std::to_string(out));
+    default:  // swap: one voter in, one out, at once (needs a joint config)
+      ProposeSwap(*leader, voters, learners, outside);
       return;
-    }
   }
+}
+
+void MembershipOperator::ProposeSwap(NodeHost& leader, const std::set<uint64_t>& voters,
+                                     const std::set<uint64_t>& learners,
+                                     const std::set<uint64_t>& outside) {
+  std::set<uint64_t> candidates = learners;
+  candidates.insert(outside.begin(), outside.end());
+  if (candidates.empty() || voters.empty()) return;
+  const uint64_t in = PickFrom(rng_, candidates), out = PickFrom(rng_, voters);
+  std::set<uint64_t> next = voters;
+  next.erase(out);
+  next.insert(in);
+  if (!Workable(next)) return;
+  const ConfChangeTransition joint = rng_.Chance(0.5) ? ConfChangeTransition::kJointImplicit
+                                                      : ConfChangeTransition::kJointExplicit;
+  (void)Propose(leader,
+                ConfChange{joint,
+                           {{ConfChangeType::kAddVoter, NodeId(in)},
+                            {ConfChangeType::kRemoveNode, NodeId(out)}}},
+                "swap in n" + std::to_string(in) + " out n" + std::to_string(out));
 }
 
 void MembershipOperator::Transfer() {

@@ -32,6 +32,8 @@ class MembershipOperator {
   void ScheduleChange();
   void ScheduleTransfer();
   void ProposeChange();
+  void ProposeSwap(NodeHost& leader, const std::set<uint64_t>& voters,
+                   const std::set<uint64_t>& learners, const std::set<uint64_t>& outside);
   void Transfer();
   // Whether a config with these voters stays workable.
   bool Workable(const std::set<uint64_t>& voters) const;

@@ -23,20 +23,9 @@ double Uniform(Random& r, double lo, double hi) {
   return lo + (hi - lo) * r.NextDouble();
 }
 
-}  // namespace
-
-SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
-  // Its own stream, so adding an option at the end does not reshuffle the others.
-  Random r(seed ^ 0x0b7105e5eedULL);
-  SimOptions o;
-  o.seed = seed;
-  o.nodes = ov.nodes;
-  SYNOD_ASSERT(o.nodes >= 1 && o.nodes <= 9, "1..9 nodes");
-  o.initial_voters = o.nodes < 3 ? o.nodes : 3;
-  if (o.nodes >= 5 && r.Chance(0.3)) o.initial_voters = 5;
-  if (ov.duration_s > 0) o.safety_duration_us = static_cast<Micros>(ov.duration_s * 1e6);
-  o.bugs = ov.bugs;
-
+// The draws below happen in a fixed order from one stream; the split into functions is for
+// reading only. Appending a draw at the end keeps every earlier option of a seed unchanged.
+void DrawRaft(Random& r, SimOptions& o) {
   o.election_timeout_ticks = static_cast<uint32_t>(r.Between(10, 30));
   o.heartbeat_interval_ticks = static_cast<uint32_t>(r.Between(1, 3));
   o.pre_vote = r.Chance(0.8);
@@ -46,17 +35,22 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
   o.compaction_keep_entries = r.Between(0, 50);
   const uint64_t append_sizes[] = {1, 256, 4096, 64 << 10};
   o.append_bytes_max = append_sizes[r.Uniform(4)];
+}
 
+void DrawClocks(Random& r, SimOptions& o) {
   o.clock_drift_ppm_max = static_cast<int64_t>(r.Between(0, 200));
   // Lease bound (raft/config.h): two clocks drifting apart at 2 * rho over one election
   // timeout, plus one tick for quantization.
   const double rho = static_cast<double>(o.clock_drift_ppm_max) / 1e6;
   o.lease_drift_ticks = static_cast<uint32_t>(std::ceil(2 * rho * o.election_timeout_ticks)) + 1;
+  SYNOD_ASSERT(o.lease_drift_ticks < o.election_timeout_ticks, "lease would be empty");
   if (o.read_mode == raft::ReadMode::kReadIndex && On(r, 0.5)) {
     o.clock_jump_rate_per_s = Uniform(r, 0.02, 0.3);
     o.clock_jump_max_us = Ms(r.Between(10, 2000));
   }
+}
 
+void DrawNetwork(Random& r, SimOptions& o) {
   o.network.latency_base_us = static_cast<Micros>(r.Between(50, 1000));
   o.network.latency_tail_mean_us = static_cast<Micros>(r.Between(0, 3000));
   o.network.slow_probability = On(r, 0.5) ? Uniform(r, 0, 0.02) : 0;
@@ -70,12 +64,13 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
     o.partition_rate_per_s = Uniform(r, 0.05, 1.5);
     o.partition_duration_max_us = Ms(r.Between(200, 5000));
   }
+}
 
+void DrawDiskAndProcesses(Random& r, SimOptions& o) {
   o.sync_latency_min_us = static_cast<Micros>(r.Between(20, 500));
   o.sync_latency_max_us = o.sync_latency_min_us + static_cast<Micros>(r.Between(0, 5000));
   o.unsynced_survive_probability = Uniform(r, 0, 1);
   o.bit_flip_probability = On(r, 0.3) ? Uniform(r, 0.05, 0.5) : 0;
-
   if (On(r, 0.7)) {
     o.crash_rate_per_s = Uniform(r, 0.05, 1.0);
     o.restart_delay_max_us = Ms(r.Between(1, 3000));
@@ -90,10 +85,11 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
     o.pause_duration_max_us = Ms(r.Between(10, 3000));
   }
   o.leader_target_probability = Uniform(r, 0.3, 0.9);
-
   if (o.nodes > o.initial_voters && On(r, 0.6)) o.conf_change_rate_per_s = Uniform(r, 0.1, 1.0);
   if (On(r, 0.5)) o.transfer_rate_per_s = Uniform(r, 0.05, 0.5);
+}
 
+void DrawWorkload(Random& r, SimOptions& o) {
   o.clients = static_cast<uint32_t>(r.Between(2, 10));
   o.keys = static_cast<uint32_t>(r.Between(1, 5));
   o.think_time_max_us = Ms(r.Between(5, 200));
@@ -104,7 +100,26 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
   o.log_read_fraction = On(r, 0.5) ? Uniform(r, 0, 0.5) : 0;
   o.sticky_leader_probability = Uniform(r, 0.3, 1.0);
   o.read_only_clients = static_cast<uint32_t>(r.Uniform(o.clients / 2 + 1));
+}
 
+}  // namespace
+
+SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
+  // Its own stream, so adding an option at the end does not reshuffle the others.
+  Random r(seed ^ 0x0b7105e5eedULL);
+  SimOptions o;
+  o.seed = seed;
+  o.nodes = ov.nodes;
+  SYNOD_ASSERT(o.nodes >= 1 && o.nodes <= 9, "1..9 nodes");
+  o.initial_voters = o.nodes < 3 ? o.nodes : 3;
+  if (o.nodes >= 5 && r.Chance(0.3)) o.initial_voters = 5;
+  if (ov.duration_s > 0) o.safety_duration_us = static_cast<Micros>(ov.duration_s * 1e6);
+  o.bugs = ov.bugs;
+  DrawRaft(r, o);
+  DrawClocks(r, o);
+  DrawNetwork(r, o);
+  DrawDiskAndProcesses(r, o);
+  DrawWorkload(r, o);
   o.forward_proposals = r.Chance(0.5);
   o.fault_intensity = std::exp(Uniform(r, std::log(0.05), 0.0));  // log-uniform in [0.05, 1]
   o.clock_jump_rate_per_s *= o.fault_intensity;
