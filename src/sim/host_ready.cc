@@ -332,6 +332,9 @@ void NodeHost::CheckCommitRule(const raft::Ready& rd) {
   }
   if (!term) return;  // compacted: long since committed
   world_.checker->OnLeaderCommit(id_, led_term_, led_start_commit_, commit, *term);
+  // Raft counted replicas with the configuration it has applied so far, which is ours until
+  // this Ready's entries are applied (conf changes take effect when applied).
+  world_.checker->RecordQuorumCommit(id_, commit, *term, conf_);
 }
 
 void NodeHost::CheckLeaderCompleteness(const raft::Ready& rd) {

@@ -98,6 +98,12 @@ void SafetyChecker::OnLeaderCommit(NodeId id, Term term, LogIndex start_commit, 
        "are committed by counting replicas)");
 }
 
+void SafetyChecker::RecordQuorumCommit(NodeId id, LogIndex index, Term term,
+                                       const raft::ConfState& conf) {
+  if (last_quorum_commit_ && last_quorum_commit_->index >= index) return;
+  last_quorum_commit_ = QuorumCommit{id, index, term, conf};
+}
+
 void SafetyChecker::OnReadIndex(NodeId id, LogIndex read_index, LogIndex committed_before) {
   if (read_index >= committed_before) return;
   Fail("read index safety: " + N(id) + " got read index " + std::to_string(read_index.value) +

@@ -49,6 +49,17 @@ class SafetyChecker {
   // index `commit`, where its log holds an entry of `entry_term`.
   void OnLeaderCommit(raft::NodeId id, raft::Term term, raft::LogIndex start_commit,
                       raft::LogIndex commit, raft::Term entry_term);
+  // The leader `id` committed `index` (an entry of `term`) by counting the voters of `conf`.
+  void RecordQuorumCommit(raft::NodeId id, raft::LogIndex index, raft::Term term,
+                          const raft::ConfState& conf);
+  struct QuorumCommit {
+    raft::NodeId leader;
+    raft::LogIndex index;
+    raft::Term term;
+    raft::ConfState conf;
+  };
+  // The most recent commit a leader made by counting replicas, if any.
+  const std::optional<QuorumCommit>& last_quorum_commit() const { return last_quorum_commit_; }
   // A read that reached node `id` when `committed_before` was the highest committed index
   // got read index `read_index`.
   void OnReadIndex(raft::NodeId id, raft::LogIndex read_index, raft::LogIndex committed_before);
@@ -91,6 +102,7 @@ class SafetyChecker {
   std::vector<Committed> committed_;  // by index
   raft::LogIndex committed_max_;
   std::unordered_map<uint64_t, std::pair<uint64_t, raft::NodeId>> images_;  // index -> hash
+  std::optional<QuorumCommit> last_quorum_commit_;
   std::string failure_;
 };
 

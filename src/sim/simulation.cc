@@ -47,25 +47,35 @@ uint64_t HistoryHash(const lincheck::History& h) {
   return hash.value();
 }
 
-// Durability at the end: the highest committed entry is on stable storage (log or snapshot)
-// at a majority of the current leader's voters, as Raft's commitment promises (§5.4).
-void CheckCommittedOnQuorum(Cluster& cluster) {
-  NodeHost* leader = cluster.Leader();
-  const raft::LogIndex c = cluster.checker().committed_max();
-  const auto committed = cluster.checker().CommittedAt(c);
-  if (leader == nullptr || !committed) return;
-  const std::vector<raft::NodeId>& voters = leader->conf().voters;
+// How many of `voters` store `index` with `term` (in their log, or under their snapshot).
+size_t Holders(Cluster& cluster, const std::vector<raft::NodeId>& voters, raft::LogIndex index,
+               raft::Term term) {
   size_t holders = 0;
   for (raft::NodeId v : voters) {
     const raft::MemoryStorage* s = cluster.host(static_cast<uint32_t>(v.value)).storage();
     if (s == nullptr) continue;
-    const Result<raft::Term> t = s->TermOf(c);
-    if (c < s->FirstIndex() || (t.ok() && t.value() == committed->first)) ++holders;
+    const Result<raft::Term> t = s->TermOf(index);
+    if (index < s->FirstIndex() || (t.ok() && t.value() == term)) ++holders;
   }
-  if (holders < voters.size() / 2 + 1) {
-    cluster.checker().Fail("durability: committed entry " + std::to_string(c.value) +
-                           " is stored by only " + std::to_string(holders) + " of the " +
-                           std::to_string(voters.size()) + " voters (Raft §5.4)");
+  return holders;
+}
+
+// Durability: the last entry a leader committed by counting replicas is on stable storage
+// (log or snapshot) at a majority of the configuration it counted with (both halves of a
+// joint one), as Raft's commitment promises (§5.4). Checked once every process runs again.
+void CheckCommittedOnQuorum(Cluster& cluster) {
+  const auto& qc = cluster.checker().last_quorum_commit();
+  if (!qc) return;
+  for (const std::vector<raft::NodeId>* voters : {&qc->conf.voters, &qc->conf.voters_outgoing}) {
+    if (voters->empty()) continue;
+    const size_t holders = Holders(cluster, *voters, qc->index, qc->term);
+    if (holders < voters->size() / 2 + 1) {
+      cluster.checker().Fail("durability: entry " + std::to_string(qc->index.value) +
+                             ", committed by n" + std::to_string(qc->leader.value) +
+                             ", is stored by only " + std::to_string(holders) + " of " +
+                             std::to_string(voters->size()) + " voters (Raft §5.4)");
+      return;
+    }
   }
 }
 
