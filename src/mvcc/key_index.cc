@@ -144,3 +144,29 @@ Outcome<KeyValue> KeyIndex::Load(const IndexHit& hit) {
 }
 
 }  // namespace synod::mvcc
+
+namespace synod::mvcc {
+
+Outcome<std::vector<std::string>> KeyIndex::LoadValues(const std::vector<IndexHit>& hits) {
+  std::vector<std::string> keys;
+  keys.reserve(hits.size());
+  for (const IndexHit& hit : hits) {
+    SYNOD_ASSERT(!hit.entry.tombstone, "LoadValues of a deleted version");
+    keys.push_back(codec::RevisionKey(hit.mod_revision, hit.entry.sub));
+  }
+  auto found = source_->FindMany(keys);
+  if (!found.ok()) return found.error();
+  std::vector<std::string> values;
+  values.reserve(hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (!found.value()[i]) return Corrupt("index entry without its revision record", hits[i].key);
+    auto record = codec::DecodeRevisionRecord(*found.value()[i]);
+    if (!record || record->tombstone || record->key != hits[i].key) {
+      return Corrupt("revision record disagrees with the index", hits[i].key);
+    }
+    values.push_back(std::move(record->value));
+  }
+  return values;
+}
+
+}  // namespace synod::mvcc

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mvcc/codec.h"
 #include "mvcc/error.h"
@@ -44,6 +45,9 @@ class KeyIndex {
 
   // The full version, value included. REQUIRES: hit is not a tombstone.
   Outcome<KeyValue> Load(const IndexHit& hit);
+  // The values of many versions in one batched read, in the order of `hits`.
+  // REQUIRES: no hit is a tombstone.
+  Outcome<std::vector<std::string>> LoadValues(const std::vector<IndexHit>& hits);
 
  private:
   Outcome<std::optional<IndexHit>> FindLatest(std::string_view key);

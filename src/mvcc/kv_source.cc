@@ -17,6 +17,21 @@ Outcome<std::optional<std::string>> KvSource::Find(std::string_view key) {
   return std::optional<std::string>(std::move(value));
 }
 
+Outcome<std::vector<std::optional<std::string>>> KvSource::FindMany(
+    const std::vector<std::string>& keys) {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  MultiGet(keys.size(), slices.data(), values.data(), statuses.data());
+  std::vector<std::optional<std::string>> found(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return StorageError(statuses[i], "multi-get");
+    found[i] = values[i].ToString();
+  }
+  return found;
+}
+
 SnapshotSource::SnapshotSource(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {
   read_options_.snapshot = snapshot_;
 }
@@ -31,6 +46,11 @@ rocksdb::Status SnapshotSource::Get(const rocksdb::Slice& key, std::string* valu
   return db_->Get(read_options_, key, value);
 }
 
+void SnapshotSource::MultiGet(size_t n, const rocksdb::Slice* keys,
+                              rocksdb::PinnableSlice* values, rocksdb::Status* statuses) {
+  db_->MultiGet(read_options_, db_->DefaultColumnFamily(), n, keys, values, statuses);
+}
+
 std::unique_ptr<rocksdb::Iterator> BatchSource::NewIterator() {
   return std::unique_ptr<rocksdb::Iterator>(
       batch_->NewIteratorWithBase(db_->NewIterator(read_options_)));
@@ -38,6 +58,16 @@ std::unique_ptr<rocksdb::Iterator> BatchSource::NewIterator() {
 
 rocksdb::Status BatchSource::Get(const rocksdb::Slice& key, std::string* value) {
   return batch_->GetFromBatchAndDB(db_, read_options_, key, value);
+}
+
+}  // namespace synod::mvcc
+
+namespace synod::mvcc {
+
+void BatchSource::MultiGet(size_t n, const rocksdb::Slice* keys, rocksdb::PinnableSlice* values,
+                           rocksdb::Status* statuses) {
+  batch_->MultiGetFromBatchAndDB(db_, read_options_, db_->DefaultColumnFamily(), n, keys, values,
+                                 statuses, /*sorted_input=*/false);
 }
 
 }  // namespace synod::mvcc

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
@@ -26,8 +27,15 @@ class KvSource {
   virtual std::unique_ptr<rocksdb::Iterator> NewIterator() = 0;
   virtual rocksdb::Status Get(const rocksdb::Slice& key, std::string* value) = 0;
 
+  // Looks up many keys in one batched call (RocksDB's MultiGet reads the blocks they share
+  // once). values[i] is set for keys[i], nullopt when absent.
+  virtual void MultiGet(size_t n, const rocksdb::Slice* keys, rocksdb::PinnableSlice* values,
+                        rocksdb::Status* statuses) = 0;
+
   // Get as an Outcome: nullopt when the key is absent.
   Outcome<std::optional<std::string>> Find(std::string_view key);
+  // MultiGet as an Outcome, in the order of `keys`.
+  Outcome<std::vector<std::optional<std::string>>> FindMany(const std::vector<std::string>& keys);
 };
 
 // A consistent point-in-time view of the database. Owns the snapshot.
@@ -40,6 +48,8 @@ class SnapshotSource final : public KvSource {
 
   std::unique_ptr<rocksdb::Iterator> NewIterator() override;
   rocksdb::Status Get(const rocksdb::Slice& key, std::string* value) override;
+  void MultiGet(size_t n, const rocksdb::Slice* keys, rocksdb::PinnableSlice* values,
+                rocksdb::Status* statuses) override;
 
  private:
   rocksdb::DB* db_;
@@ -55,6 +65,8 @@ class BatchSource final : public KvSource {
 
   std::unique_ptr<rocksdb::Iterator> NewIterator() override;
   rocksdb::Status Get(const rocksdb::Slice& key, std::string* value) override;
+  void MultiGet(size_t n, const rocksdb::Slice* keys, rocksdb::PinnableSlice* values,
+                rocksdb::Status* statuses) override;
 
  private:
   rocksdb::DB* db_;

@@ -59,16 +59,18 @@ void SortRows(const RangeRequest& r, std::vector<Row>* rows) {
   });
 }
 
-// Reads the value of a row whose value has not been read yet.
-Outcome<Done> LoadValue(KeyIndex& index, Row* row) {
-  IndexHit hit{row->kv.key, row->kv.mod_revision, {}};
-  hit.entry.sub = row->sub;
-  hit.entry.create_revision = row->kv.create_revision;
-  hit.entry.version = row->kv.version;
-  hit.entry.lease = row->kv.lease;
-  auto full = index.Load(hit);
-  if (!full.ok()) return full.error();
-  row->kv.value = std::move(full.value().value);
+// Reads the values of `rows` in one batch.
+Outcome<Done> LoadValues(KeyIndex& index, std::vector<Row>* rows) {
+  std::vector<IndexHit> hits;
+  hits.reserve(rows->size());
+  for (const Row& row : *rows) {
+    IndexHit hit{row.kv.key, row.kv.mod_revision, {}};
+    hit.entry.sub = row.sub;
+    hits.push_back(std::move(hit));
+  }
+  auto values = index.LoadValues(hits);
+  if (!values.ok()) return values.error();
+  for (size_t i = 0; i < rows->size(); ++i) (*rows)[i].kv.value = std::move(values.value()[i]);
   return Done{};
 }
 
@@ -100,24 +102,21 @@ Outcome<RangeResult> ExecuteRange(KeyIndex& index, const RangeRequest& request,
   const bool values_first = request.sort_target == SortTarget::kValue;
   std::vector<Row> rows;
   rows.reserve(hits.size());
-  for (const IndexHit& hit : hits) {
-    rows.push_back(Row{hit.Meta(), hit.entry.sub});
-    if (values_first) {
-      if (auto loaded = LoadValue(index, &rows.back()); !loaded.ok()) return loaded.error();
-    }
+  for (const IndexHit& hit : hits) rows.push_back(Row{hit.Meta(), hit.entry.sub});
+  if (values_first) {
+    if (auto loaded = LoadValues(index, &rows); !loaded.ok()) return loaded.error();
   }
   SortRows(request, &rows);
   if (request.limit > 0 && rows.size() > static_cast<size_t>(request.limit)) {
     rows.resize(static_cast<size_t>(request.limit));
     result.more = true;
   }
+  if (!values_first && !request.keys_only) {
+    if (auto loaded = LoadValues(index, &rows); !loaded.ok()) return loaded.error();
+  }
   result.kvs.reserve(rows.size());
   for (Row& row : rows) {
-    if (request.keys_only) {
-      row.kv.value.clear();
-    } else if (!values_first) {
-      if (auto loaded = LoadValue(index, &row); !loaded.ok()) return loaded.error();
-    }
+    if (request.keys_only) row.kv.value.clear();
     result.kvs.push_back(std::move(row.kv));
   }
   return result;

@@ -42,6 +42,15 @@ rocksdb::Options DbOptions(const StoreOptions& o) {
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
+  // Index and filter blocks live in the cache too, so memory stays within the configured
+  // budgets however many keys the store holds. They are partitioned: a whole-file filter of a
+  // large table would not fit the cache well and would be read again and again.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_top_level_index_and_filter = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
   // Point reads of the revision space (values, leases) skip files that cannot hold the key.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));

@@ -39,7 +39,9 @@ struct StoreOptions {
   // User keys whose old versions one physical-compaction batch removes; bounds the size of
   // each batch and how long Apply holds the write lock at a time.
   size_t compaction_batch_keys = 1000;
-  // RocksDB memory: the shared block cache and the size of one memtable.
+  // RocksDB memory, which stays within about block_cache_bytes + 2 * write_buffer_bytes
+  // whatever the number of keys: the block cache (data, index and filter blocks) and the size
+  // of one memtable (one is filled while another is flushed).
   size_t block_cache_bytes = size_t{64} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
   // Fault point for crash tests: physical compaction stops after this many batches, as if the
