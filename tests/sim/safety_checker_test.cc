@@ -99,6 +99,19 @@ TEST(SafetyChecker, ReadIndexSafety) {
   EXPECT_TRUE(c.failed());
 }
 
+TEST(SafetyChecker, RemembersTheLatestQuorumCommit) {
+  SafetyChecker c;
+  EXPECT_FALSE(c.last_quorum_commit().has_value());
+  raft::ConfState joint;
+  joint.voters = {NodeId(2), NodeId(3), NodeId(5)};
+  joint.voters_outgoing = {NodeId(1), NodeId(2), NodeId(3)};
+  c.RecordQuorumCommit(NodeId(3), LogIndex(9), Term(4), joint);
+  c.RecordQuorumCommit(NodeId(1), LogIndex(7), Term(3), raft::ConfState{});  // older: ignored
+  ASSERT_TRUE(c.last_quorum_commit().has_value());
+  EXPECT_EQ(c.last_quorum_commit()->index, LogIndex(9));
+  EXPECT_EQ(c.last_quorum_commit()->conf, joint);
+}
+
 TEST(SafetyChecker, KeepsTheFirstFailure) {
   SafetyChecker c;
   c.Fail("first");
