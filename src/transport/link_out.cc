@@ -82,9 +82,25 @@ asio::awaitable<Status> Transport::Impl::Connect(std::shared_ptr<Peer> peer, Soc
       peer->host_port.host, std::to_string(peer->host_port.port), NoThrow(ec));
   if (ec) co_return Status(ErrorCode::kUnavailable, "resolve: " + ec.message());
 
-  ArmDeadline(peer->deadline, options_.connect_timeout, socket);
-  co_await asio::async_connect(*socket, endpoints, NoThrow(ec));
-  if (ec) co_return Status(ErrorCode::kUnavailable, "connect: " + ec.message());
+  // One address at a time, each with its own deadline (asio's range connect would reopen a
+  // socket the deadline had closed and wait on the next address without one).
+  Status connected(ErrorCode::kUnavailable, "connect: no address");
+  for (const auto& entry : endpoints) {
+    {
+      std::lock_guard lock(mu_);
+      if (peer->removed) break;
+    }
+    socket->close(ec);  // async_connect opens it again for the endpoint's protocol
+    ArmDeadline(peer->deadline, options_.connect_timeout, socket);
+    co_await socket->async_connect(entry.endpoint(), NoThrow(ec));
+    peer->deadline.cancel();
+    if (!ec) {
+      connected = Status::Ok();
+      break;
+    }
+    connected = Status(ErrorCode::kUnavailable, "connect: " + ec.message());
+  }
+  if (!connected.ok()) co_return connected;
   socket->set_option(tcp::no_delay(true), ec);
   if (ec) co_return Status(ErrorCode::kUnavailable, "TCP_NODELAY: " + ec.message());
 

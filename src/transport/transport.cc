@@ -132,7 +132,7 @@ void Transport::Impl::RemovePeer(raft::NodeId id) {
   RemovePeerLocked(it->second);
 }
 
-void Transport::Impl::RemovePeerLocked(const std::shared_ptr<Peer>& peer) {
+void Transport::Impl::RemovePeerLocked(std::shared_ptr<Peer> peer) {
   peer->removed = true;
   // A removed peer is no longer in the configuration: its queue goes without notices.
   (void)peer->queue.TakeAll();
@@ -155,6 +155,8 @@ void Transport::Impl::Send(std::vector<raft::Message> messages) {
     for (raft::Message& m : messages) {
       SYNOD_ASSERT(m.to != raft::kNoNode && m.to != options_.node_id,
                    "Send of a message addressed to no one or to this node");
+      // Receivers hold a connection to the sender of its handshake (link_in.cc).
+      SYNOD_ASSERT(m.from == options_.node_id, "Send of a message from another node");
       const raft::NodeId to = m.to;
       const bool snapshot = m.type == raft::MessageType::kSnapshot;
       auto it = peers_.find(to);

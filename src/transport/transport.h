@@ -119,7 +119,8 @@ class Transport {
   // Closes the outgoing link and discards its queue. Counters are kept.
   void RemovePeer(raft::NodeId peer);
 
-  // Queues each message for its `to` peer. Never blocks. REQUIRES: m.to is not this node.
+  // Queues each message for its `to` peer. Never blocks.
+  // REQUIRES: m.from is this node, m.to another node.
   void Send(std::vector<raft::Message> messages);
 
   // Fault points toward/from one peer; replaces the previous config of that peer.

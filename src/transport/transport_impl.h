@@ -94,7 +94,8 @@ class Transport::Impl {
   // transport.cc
   void Log(const std::string& line);
   PeerFaults& FaultsLocked(raft::NodeId peer);
-  void RemovePeerLocked(const std::shared_ptr<Peer>& peer);
+  // By value: the copy in peers_ is erased inside.
+  void RemovePeerLocked(std::shared_ptr<Peer> peer);
   // A dropped message's consequences, recorded under mu_ and reported on the io thread.
   void NoteDropLocked(raft::NodeId peer, bool snapshot, bool unreachable);
   void DeliverNotices();
