@@ -24,9 +24,11 @@ HostOptions MakeHostOptions(const SimOptions& o) {
   h.raft.read_mode = o.read_mode;
   h.raft.lease_drift_ticks = o.lease_drift_ticks;
   h.raft.bugs = o.bugs;
-  // Small batches so that snapshots, flow control and pipelining are exercised.
+  // Batch sizes and flow-control limits vary per seed (see options.cc).
   h.raft.append_bytes_max = o.append_bytes_max;
-  h.raft.inflight_msgs_max = 16;
+  h.raft.inflight_msgs_max = o.inflight_msgs_max;
+  h.raft.uncommitted_bytes_max = o.uncommitted_bytes_max;
+  h.raft.apply_bytes_max = o.apply_bytes_max;
   h.tick_interval_us = o.tick_interval_us;
   h.sync_latency_min_us = o.sync_latency_min_us;
   h.sync_latency_max_us = o.sync_latency_max_us;

@@ -128,6 +128,12 @@ SimOptions DeriveOptions(uint64_t seed, const OptionOverrides& ov) {
   o.pause_rate_per_s *= o.fault_intensity;
   o.crash_after_vote_probability *= o.fault_intensity;
   o.crash_new_leader_probability *= o.fault_intensity;
+  const uint32_t inflight[] = {1, 4, 16, 256};
+  o.inflight_msgs_max = inflight[r.Uniform(4)];
+  const uint64_t uncommitted[] = {1 << 10, 64 << 10, 64 << 20};
+  o.uncommitted_bytes_max = uncommitted[r.Uniform(3)];
+  const uint64_t apply[] = {1, 4 << 10, 64 << 20};
+  o.apply_bytes_max = apply[r.Uniform(3)];
   return o;
 }
 
@@ -143,11 +149,14 @@ std::string DescribeOptions(const SimOptions& o) {
       static_cast<double>(o.liveness_bound_us) / 1e6);
   add("  raft: election_ticks=%u heartbeat_ticks=%u pre_vote=%d check_quorum=%d "
       "forward_proposals=%d read_mode=%s lease_drift_ticks=%u tick_ms=%.1f snapshot_every=%" PRIu64
-      " keep=%" PRIu64 " append_bytes_max=%" PRIu64 "\n",
+      " keep=%" PRIu64 " append_bytes_max=%" PRIu64
+      " inflight_msgs_max=%u"
+      " uncommitted_bytes_max=%" PRIu64 " apply_bytes_max=%" PRIu64 "\n",
       o.election_timeout_ticks, o.heartbeat_interval_ticks, o.pre_vote, o.check_quorum,
       o.forward_proposals, o.read_mode == raft::ReadMode::kLeaseBased ? "lease" : "read_index",
       o.lease_drift_ticks, static_cast<double>(o.tick_interval_us) / 1e3,
-      o.snapshot_interval_entries, o.compaction_keep_entries, o.append_bytes_max);
+      o.snapshot_interval_entries, o.compaction_keep_entries, o.append_bytes_max,
+      o.inflight_msgs_max, o.uncommitted_bytes_max, o.apply_bytes_max);
   add("  bugs: vote_without_log_check=%d commit_old_term_by_count=%d vote_before_persist=%d "
       "lease_read_without_lease=%d\n",
       o.bugs.vote_without_log_check, o.bugs.commit_old_term_by_count, o.bugs.vote_before_persist,

@@ -37,6 +37,10 @@ struct SimOptions {
   // Bytes of entries per append message; 1 sends one entry per message, so a new leader
   // re-replicates a long tail in many steps.
   uint64_t append_bytes_max = 4096;
+  // Flow-control limits, small in some seeds so the paths that hit them run.
+  uint32_t inflight_msgs_max = 16;
+  uint64_t uncommitted_bytes_max = 64 << 20;
+  uint64_t apply_bytes_max = 64 << 20;
 
   // Clocks.
   int64_t clock_drift_ppm_max = 100;  // each node's drift is uniform in [-max, +max]
