@@ -59,6 +59,7 @@ class Store {
   // Opens (or creates) the store at options.path. Finishes a physical compaction that a crash
   // interrupted.
   static Outcome<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  // REQUIRES: no call on the store in flight.
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
