@@ -1,0 +1,190 @@
+#include "server/kv_machine.h"
+
+#include <filesystem>
+#include <mutex>
+
+#include "base/assert.h"
+#include "server/command.pb.h"
+#include "server/convert.h"
+#include "server/snapshot_image.h"
+#include "storage/file.h"
+
+namespace synod::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+mvcc::RaftIndex ToStore(raft::LogIndex i) { return mvcc::RaftIndex(i.value); }
+
+Status RemoveAll(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return Status(ErrorCode::kIoError, "remove " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status Rename(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) return Status(ErrorCode::kIoError, "rename " + from + " -> " + to + ": " + ec.message());
+  return Status::Ok();
+}
+
+// Makes renames inside `dir` durable.
+Status SyncDir(const std::string& dir) {
+  auto d = storage::File::OpenDirectory(dir);
+  if (!d.ok()) return d.status();
+  return d.value().Sync();
+}
+
+// A committed command this member cannot decode means its log or its build is not the
+// others'; applying anything else would let the replicas diverge, so it stops here.
+mvcc::WriteRequest DecodeOrDie(raft::LogIndex index, std::string_view command) {
+  serverpb::Command c;
+  const bool parsed = c.ParseFromArray(command.data(), static_cast<int>(command.size()));
+  if (!parsed) {
+    const std::string msg = "undecodable command at index " + std::to_string(index.value);
+    SYNOD_ASSERT(parsed, msg.c_str());
+  }
+  switch (c.op_case()) {
+    case serverpb::Command::kPut: return FromProto(c.put());
+    case serverpb::Command::kDeleteRange: return FromProto(c.delete_range());
+    case serverpb::Command::kTxn: return FromProto(c.txn());
+    case serverpb::Command::kCompaction: return FromProto(c.compaction());
+    case serverpb::Command::OP_NOT_SET: break;
+  }
+  const std::string msg = "command of unknown kind at index " + std::to_string(index.value) +
+                          " (written by a newer synod?)";
+  SYNOD_ASSERT(false, msg.c_str());
+  SYNOD_UNREACHABLE("asserted above");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KvMachine>> KvMachine::Open(const KvMachineOptions& options) {
+  SYNOD_ASSERT(!options.dir.empty(), "KvMachine needs a directory");
+  std::unique_ptr<KvMachine> m(new KvMachine(options));
+  const std::string incoming = options.dir + ".incoming";
+  const std::string old = options.dir + ".old";
+  std::error_code ec;
+  // A Restore that stopped between its two renames left the complete new store in .incoming.
+  if (!fs::exists(options.dir, ec) && fs::exists(incoming, ec)) {
+    Status s = Rename(incoming, options.dir);
+    if (!s.ok()) return s;
+    m->Log("finished an interrupted snapshot install");
+  }
+  for (const std::string& leftover : {incoming, old, options.dir + ".checkpoint"}) {
+    Status s = RemoveAll(leftover);
+    if (!s.ok()) return s;
+  }
+  Status s = m->OpenStore(options.dir);
+  if (!s.ok()) return s;
+  return m;
+}
+
+Status KvMachine::OpenStore(const std::string& path) {
+  mvcc::StoreOptions so = opts_.store;
+  so.path = path;
+  auto opened = mvcc::Store::Open(so);
+  if (!opened.ok()) return opened.error().ToStatus();
+  store_ = std::move(opened.value());
+  return Status::Ok();
+}
+
+std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
+  const mvcc::WriteRequest request = DecodeOrDie(index, command);
+  ApplyOutcome outcome = store_->Apply(ToStore(index), request);
+  if (!outcome.ok() && outcome.error().fatal()) {
+    // The store could not record the entry: going on would acknowledge writes it lost.
+    const std::string msg = "store cannot apply index " + std::to_string(index.value) + ": " +
+                            outcome.error().ToString();
+    Log(msg);
+    SYNOD_ASSERT(false, msg.c_str());
+  }
+  SYNOD_ASSERT(store_->applied_index() == ToStore(index), "apply must consume the entry");
+  return std::any(std::move(outcome));
+}
+
+void KvMachine::ApplyEmpty(raft::LogIndex index) {
+  auto done = store_->ApplyNoop(ToStore(index));
+  if (!done.ok()) {
+    const std::string msg = "store cannot record index " + std::to_string(index.value) + ": " +
+                            done.error().ToString();
+    Log(msg);
+    SYNOD_ASSERT(false, msg.c_str());
+  }
+}
+
+raft::LogIndex KvMachine::AppliedIndex() const {
+  return raft::LogIndex(store_->applied_index().value);
+}
+
+Result<std::string> KvMachine::Snapshot() {
+  const raft::LogIndex applied = AppliedIndex();
+  if (applied < snapshot_retry_at_) {
+    return Status(ErrorCode::kLimitExceeded, "store too large for a snapshot image; retrying at " +
+                                                 std::to_string(snapshot_retry_at_.value));
+  }
+  const std::string dir = opts_.dir + ".checkpoint";
+  Status s = RemoveAll(dir);
+  if (!s.ok()) return s;
+  auto info = store_->CreateCheckpoint(dir);
+  if (!info.ok()) return info.error().ToStatus();
+  SYNOD_ASSERT(info.value().applied_index == ToStore(applied),
+               "a checkpoint taken on the loop thread holds exactly the applied entries");
+  auto image = PackDirectory(dir, opts_.snapshot_image_bytes_max);
+  s = RemoveAll(dir);
+  if (!s.ok()) Log("cannot remove " + dir + ": " + s.message());
+  if (!image.ok()) {
+    if (image.status().code() == ErrorCode::kLimitExceeded) {
+      snapshot_retry_at_ = applied + opts_.snapshot_retry_entries;
+    }
+    return image.status();
+  }
+  return std::move(image.value());
+}
+
+Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
+  const std::string incoming = opts_.dir + ".incoming";
+  const std::string old = opts_.dir + ".old";
+  Status s = RemoveAll(incoming);
+  if (!s.ok()) return s;
+  s = UnpackDirectory(image, incoming);
+  if (!s.ok()) return s;
+  {
+    // Readers wait here until the new store is open; Apply cannot run (same thread).
+    std::unique_lock<std::shared_mutex> lock(swap_mu_);
+    store_.reset();
+    s = RemoveAll(old);
+    if (s.ok() && fs::exists(opts_.dir)) s = Rename(opts_.dir, old);
+    if (s.ok()) s = Rename(incoming, opts_.dir);
+    if (s.ok()) s = SyncDir(fs::path(opts_.dir).parent_path().string());
+    if (s.ok()) s = OpenStore(opts_.dir);
+    // Without a store nothing can be served or applied; the node stops on a failed Restore.
+    if (!s.ok()) return s;
+  }
+  if (AppliedIndex() != index) {
+    return Status(ErrorCode::kCorruption,
+                  "snapshot image holds index " + std::to_string(AppliedIndex().value) +
+                      ", expected " + std::to_string(index.value));
+  }
+  s = RemoveAll(old);
+  if (!s.ok()) Log("cannot remove " + old + ": " + s.message());
+  Log("installed a snapshot image of " + std::to_string(image.size()) + " bytes at index " +
+      std::to_string(index.value));
+  return Status::Ok();
+}
+
+int64_t KvMachine::DiskBytes() const {
+  std::shared_lock<std::shared_mutex> lock(swap_mu_);
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(opts_.dir, ec)) {
+    std::error_code size_ec;
+    const auto size = entry.file_size(size_ec);  // a file deleted meanwhile counts 0
+    if (!size_ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+}  // namespace synod::server

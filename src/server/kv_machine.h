@@ -1,0 +1,82 @@
+// KvMachine: the state machine a synod node replicates, the etcd key space of mvcc::Store.
+//
+// Commands are serverpb.Command protos (command.proto): the client's etcd request as it
+// arrived. Apply converts one to the store's WriteRequest and applies it at the entry's index,
+// atomically with the index (mvcc::Store::Apply), so a restarted member re-applies exactly the
+// entries after AppliedIndex(). The proposer receives the std::any `ApplyOutcome`.
+//
+// Snapshots: a RocksDB checkpoint of the store (which also flushes the store, so the log
+// before it may be discarded) packed into one image (snapshot_image.h). The image travels
+// inside the Raft snapshot, so it is bounded by the WAL's record size: above
+// `snapshot_image_bytes_max` Snapshot() fails, the node keeps its log (the WAL grows) and the
+// next attempt waits `snapshot_retry_entries` entries. Streaming checkpoints as separate files
+// lifts this limit later.
+//
+// Threads: Apply, ApplyEmpty, Snapshot and Restore run on the node's event loop thread. Read
+// may run on any thread at any time; Restore, which swaps the whole store, waits for the reads
+// in progress and holds new ones back until the new store is open.
+//
+// Files: the store lives in `dir`; Restore unpacks into `dir`.incoming and moves the old store
+// to `dir`.old before putting the new one in place, and Open finishes an interrupted swap.
+#pragma once
+
+#include <any>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "mvcc/store.h"
+#include "node/state_machine.h"
+
+namespace synod::server {
+
+struct KvMachineOptions {
+  std::string dir;           // the store's directory, e.g. <data-dir>/kv
+  mvcc::StoreOptions store;  // `path` is set to `dir`
+  size_t snapshot_image_bytes_max = size_t{6} << 20;  // below the WAL's 8 MiB record limit
+  uint64_t snapshot_retry_entries = 10000;
+  std::function<void(std::string_view)> log;  // notable events (snapshots, restores)
+};
+
+// What Apply hands the proposer: the store's answer, or its request error.
+using ApplyOutcome = mvcc::Outcome<mvcc::ApplyResult>;
+
+class KvMachine final : public node::StateMachine {
+ public:
+  static Result<std::unique_ptr<KvMachine>> Open(const KvMachineOptions& options);
+
+  std::any Apply(raft::LogIndex index, std::string_view command) override;
+  void ApplyEmpty(raft::LogIndex index) override;
+  raft::LogIndex AppliedIndex() const override;
+  Result<std::string> Snapshot() override;
+  Status Restore(std::string_view image, raft::LogIndex index) override;
+
+  // Runs `fn(const mvcc::Store&)` and returns what it returns. Any thread.
+  template <typename F>
+  auto Read(F&& fn) const {
+    std::shared_lock<std::shared_mutex> lock(swap_mu_);
+    return fn(static_cast<const mvcc::Store&>(*store_));
+  }
+  // Bytes of the store's files on disk (etcd's "db size"). Any thread.
+  int64_t DiskBytes() const;
+
+ private:
+  explicit KvMachine(const KvMachineOptions& options) : opts_(options) {}
+  Status OpenStore(const std::string& path);
+  void Log(std::string_view message) const {
+    if (opts_.log) opts_.log(message);
+  }
+
+  const KvMachineOptions opts_;
+  // Guards the store_ pointer: shared for reads, exclusive while Restore swaps it. Apply needs
+  // no lock: only the loop thread, which also runs Restore, replaces the pointer.
+  mutable std::shared_mutex swap_mu_;
+  std::unique_ptr<mvcc::Store> store_;
+  // After a snapshot that failed (too large), no new attempt before this index.
+  raft::LogIndex snapshot_retry_at_;
+};
+
+}  // namespace synod::server

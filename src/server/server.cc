@@ -1,0 +1,209 @@
+#include "server/server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include <chrono>
+#include <filesystem>
+#include <limits>
+
+#include "base/assert.h"
+#include "node/node.h"
+#include "server/executor.h"
+#include "server/kv_machine.h"
+#include "server/kv_service.h"
+#include "server/log.h"
+#include "server/maintenance_service.h"
+#include "server/serving_context.h"
+#include "storage/file.h"
+#include "transport/transport.h"
+
+namespace synod::server {
+namespace {
+
+constexpr size_t kWorkerThreads = 4;
+// gRPC's own limit sits above --max-request-bytes so that the service, not gRPC, turns an
+// oversized request away, with etcd's message (etcd sizes its limit the same way).
+constexpr int64_t kGrpcHeadroomBytes = 512 * 1024;
+
+bool HasWal(const std::string& data_dir) {
+  std::error_code ec;
+  return std::filesystem::exists(data_dir + "/wal", ec) &&
+         !std::filesystem::is_empty(data_dir + "/wal", ec);
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  explicit Impl(const ServerConfig& config) : config_(config) {}
+  ~Impl() { Stop(); }
+
+  Status Start();
+  void Stop();
+  const std::vector<std::string>& client_addresses() const { return client_addresses_; }
+
+ private:
+  Status OpenNode();
+  Status StartPeers();
+  Status StartClientApi();
+
+  const ServerConfig config_;
+  std::unique_ptr<KvMachine> kv_;
+  std::unique_ptr<transport::Transport> transport_;
+  std::unique_ptr<node::Node> node_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<ServingContext> serving_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::vector<std::string> client_addresses_;
+  bool stopped_ = false;
+};
+
+Status Server::Impl::Start() {
+  Status s = storage::CreateDirectories(config_.data_dir);
+  if (!s.ok()) return s;
+  const bool resuming = HasWal(config_.data_dir);
+  if (!resuming && config_.initial_cluster_state == ClusterState::kExisting) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--initial-cluster-state=existing: joining a running cluster is not supported "
+                  "yet (start every member of a new cluster with 'new')");
+  }
+  Log(LogLevel::kInfo, "server",
+      std::string(resuming ? "restarting" : "bootstrapping") + " member " +
+          std::to_string(config_.member_id) + " of cluster " + std::to_string(config_.cluster_id) +
+          " in " + config_.data_dir);
+
+  KvMachineOptions ko;
+  ko.dir = config_.data_dir + "/kv";
+  ko.store.txn_ops_max = config_.max_txn_ops;
+  ko.snapshot_retry_entries = config_.snapshot_count;
+  ko.log = [](std::string_view m) { Log(LogLevel::kInfo, "kv", m); };
+  auto kv = KvMachine::Open(ko);
+  if (!kv.ok()) return kv.status();
+  kv_ = std::move(kv.value());
+
+  if (s = OpenNode(); !s.ok()) return s;
+  if (s = StartPeers(); !s.ok()) return s;
+  return StartClientApi();
+}
+
+Status Server::Impl::OpenNode() {
+  transport::TransportOptions to;
+  to.node_id = raft::NodeId(config_.member_id);
+  to.cluster_token = config_.initial_cluster_token;
+  transport::TransportCallbacks cb;
+  // The node exists before the transport starts, and is stopped only after the transport.
+  cb.on_message = [this](std::vector<raft::Message> m) { node_->Deliver(std::move(m)); };
+  cb.on_unreachable = [this](raft::NodeId peer) { node_->ReportUnreachable(peer); };
+  cb.on_snapshot_status = [this](raft::NodeId peer, bool ok) { node_->ReportSnapshot(peer, ok); };
+  cb.on_log = [](std::string_view m) { Log(LogLevel::kInfo, "transport", m); };
+  transport_ = std::make_unique<transport::Transport>(to, std::move(cb));
+
+  node::NodeOptions no;
+  no.id = raft::NodeId(config_.member_id);
+  no.data_dir = config_.data_dir;
+  for (const ClusterMember& m : config_.initial_cluster) no.initial_voters.emplace_back(m.id);
+  no.tick = std::chrono::milliseconds(config_.heartbeat_interval_ms);
+  no.election_ticks = config_.election_timeout_ms / config_.heartbeat_interval_ms;
+  no.snapshot_count = config_.snapshot_count;
+  // etcd's request timeout: enough for a leader change to finish before the client hears of
+  // a failure.
+  no.request_timeout = std::chrono::milliseconds(5000 + 2 * config_.election_timeout_ms);
+  no.send = [t = transport_.get()](std::vector<raft::Message> m) { t->Send(std::move(m)); };
+  no.log = [](std::string_view m) { Log(LogLevel::kInfo, "raft", m); };
+  auto node = node::Node::Open(no, kv_.get());
+  if (!node.ok()) return node.status();
+  node_ = std::move(node.value());
+  return Status::Ok();
+}
+
+Status Server::Impl::StartPeers() {
+  auto listen = HostPortOfUrl(config_.listen_peer_urls.front());
+  SYNOD_ASSERT(listen.ok(), "urls are checked when the flags are parsed");
+  Status s = transport_->Start(listen.value());
+  if (!s.ok()) return s;
+  for (const ClusterMember& m : config_.initial_cluster) {
+    if (m.id == config_.member_id) continue;
+    s = transport_->AddPeer(raft::NodeId(m.id), m.peer_urls.front());
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Server::Impl::StartClientApi() {
+  ServingLimits limits;
+  limits.request_bytes_max = config_.max_request_bytes;
+  limits.txn_ops_max = config_.max_txn_ops;
+  limits.backend_bytes_quota = config_.quota_backend_bytes;
+  executor_ = std::make_unique<Executor>(kWorkerThreads, 2 * limits.inflight_requests_max);
+  serving_ = std::make_unique<ServingContext>(node_.get(), kv_.get(), executor_.get(),
+                                              config_.cluster_id, config_.member_id, limits);
+  services_.push_back(NewKvService(serving_.get()));
+  services_.push_back(NewMaintenanceService(serving_.get()));
+
+  grpc::ServerBuilder builder;
+  std::vector<int> ports(config_.listen_client_urls.size(), 0);
+  for (size_t i = 0; i < config_.listen_client_urls.size(); ++i) {
+    auto hp = HostPortOfUrl(config_.listen_client_urls[i]);
+    SYNOD_ASSERT(hp.ok(), "urls are checked when the flags are parsed");
+    builder.AddListeningPort(hp.value(), grpc::InsecureServerCredentials(), &ports[i]);
+  }
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(config_.max_request_bytes + kGrpcHeadroomBytes));
+  builder.SetMaxSendMessageSize(std::numeric_limits<int>::max());
+  for (auto& service : services_) builder.RegisterService(service.get());
+  grpc_ = builder.BuildAndStart();
+  if (grpc_ == nullptr) {
+    return Status(ErrorCode::kIoError, "cannot serve clients on the --listen-client-urls");
+  }
+  for (size_t i = 0; i < ports.size(); ++i) {
+    auto hp = HostPortOfUrl(config_.listen_client_urls[i]);
+    if (ports[i] == 0) {
+      return Status(ErrorCode::kIoError, "cannot listen on " + config_.listen_client_urls[i]);
+    }
+    const std::string host = hp.value().substr(0, hp.value().rfind(':'));
+    client_addresses_.push_back(host + ":" + std::to_string(ports[i]));
+    Log(LogLevel::kInfo, "server", "serving clients on " + client_addresses_.back());
+  }
+  return Status::Ok();
+}
+
+void Server::Impl::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  Log(LogLevel::kInfo, "server", "stopping");
+  if (serving_) serving_->set_stopping();
+  // The node first: it answers every request it holds (the executor sends those answers), so
+  // nothing is left in flight when the client API closes. gRPC waits for idle clients to hang
+  // up until the deadline; the short one only bounds how long answers already sent may take to
+  // leave.
+  if (node_) node_->Stop();
+  if (executor_) executor_->Stop();
+  if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  if (transport_) transport_->Stop();
+  grpc_.reset();
+  services_.clear();
+  serving_.reset();
+  executor_.reset();
+  node_.reset();
+  transport_.reset();
+  kv_.reset();
+  Log(LogLevel::kInfo, "server", "stopped");
+}
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+  auto impl = std::make_unique<Impl>(config);
+  Status s = impl->Start();
+  if (!s.ok()) return s;
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() { Stop(); }
+void Server::Stop() { impl_->Stop(); }
+const std::vector<std::string>& Server::client_addresses() const {
+  return impl_->client_addresses();
+}
+
+}  // namespace synod::server

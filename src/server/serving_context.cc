@@ -1,0 +1,20 @@
+#include "server/serving_context.h"
+
+#include <chrono>
+
+namespace synod::server {
+
+int64_t ServingContext::CachedDiskBytes() {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  constexpr int64_t kRefreshNs = 1'000'000'000;
+  int64_t at = disk_bytes_at_ns_.load();
+  // One caller refreshes; the others use the previous value meanwhile.
+  if (now - at >= kRefreshNs && disk_bytes_at_ns_.compare_exchange_strong(at, now)) {
+    disk_bytes_.store(kv_->DiskBytes());
+  }
+  return disk_bytes_.load();
+}
+
+}  // namespace synod::server
