@@ -1,0 +1,301 @@
+// synod as separate processes on 127.0.0.1: three members serving etcdctl, a leader killed
+// with SIGKILL, the whole cluster killed and restarted, garbage on the client port. Each test
+// starts its own cluster on free ports and is bounded in time (ctest TIMEOUT, plus a deadline
+// on every wait and every call).
+#include <arpa/inet.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "local_cluster.h"
+
+namespace synod::cluster_test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::string SynodPath() {
+  const char* env = std::getenv("SYNOD_BINARY");
+  return env != nullptr ? env : SYNOD_BINARY_DEFAULT;
+}
+
+std::string EtcdctlPath() {
+  const char* env = std::getenv("SYNOD_ETCDCTL");
+  return env != nullptr ? env : SYNOD_ETCDCTL_DEFAULT;
+}
+
+template <typename Message>
+Message FromJson(const std::string& json) {
+  Message m;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &m, options);
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
+  return m;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void StartCluster(int size = 3) {
+    if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
+    cluster_ = std::make_unique<LocalCluster>(SynodPath(), size);
+    std::string error;
+    ASSERT_TRUE(cluster_->StartAll(&error)) << error;
+    leader_ = cluster_->WaitForLeader(15s);
+    ASSERT_GE(leader_, 0) << "no leader within 15 s\n" << cluster_->LogTail(0);
+  }
+
+  void TearDown() override {
+    if (HasFailure() && cluster_ != nullptr) {
+      for (int i = 0; i < cluster_->size(); ++i) {
+        std::cerr << "---- log of member " << i << "\n" << cluster_->LogTail(i) << "\n";
+      }
+    }
+  }
+
+  // etcdctl against `endpoints` (default: the whole cluster).
+  CommandResult Etcdctl(std::vector<std::string> args, const std::string& input = "",
+                        std::string endpoints = "") {
+    if (endpoints.empty()) endpoints = cluster_->endpoints();
+    std::vector<std::string> argv = {EtcdctlPath(), "--endpoints=" + endpoints,
+                                     "--dial-timeout=3s", "--command-timeout=10s"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, input, {"ETCDCTL_API=3"}, 30s);
+  }
+
+  std::string EtcdctlOk(std::vector<std::string> args, const std::string& input = "",
+                        std::string endpoints = "") {
+    const CommandResult r = Etcdctl(std::move(args), input, std::move(endpoints));
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return r.out;
+  }
+
+  std::unique_ptr<LocalCluster> cluster_;
+  int leader_ = -1;
+};
+
+TEST_F(ClusterTest, EtcdctlPutGetDeleteTxnStatus) {
+  StartCluster();
+  if (access(EtcdctlPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no etcdctl";
+
+  EXPECT_EQ(EtcdctlOk({"put", "foo", "bar"}), "OK\n");
+  EXPECT_EQ(EtcdctlOk({"get", "foo"}), "foo\nbar\n");
+  // Every member serves the write, through a linearizable read.
+  for (int i = 0; i < cluster_->size(); ++i) {
+    EXPECT_EQ(EtcdctlOk({"get", "foo", "--print-value-only"}, "", cluster_->endpoint(i)),
+              "bar\n");
+  }
+
+  for (const char* k : {"dir/a", "dir/b", "dir/c"}) EtcdctlOk({"put", k, std::string("v") + k});
+  EXPECT_EQ(EtcdctlOk({"get", "dir/", "--prefix", "--keys-only"}),
+            "dir/a\n\ndir/b\n\ndir/c\n\n");
+  auto limited = FromJson<etcdserverpb::RangeResponse>(
+      EtcdctlOk({"get", "dir/", "--prefix", "--limit=2", "-w", "json"}));
+  ASSERT_EQ(limited.kvs_size(), 2);
+  EXPECT_TRUE(limited.more());
+  EXPECT_EQ(limited.count(), 3);
+  EXPECT_NE(limited.header().cluster_id(), 0u);
+  EXPECT_NE(limited.header().member_id(), 0u);
+  EXPECT_GE(limited.header().raft_term(), 1u);
+
+  // Reads at an old revision.
+  auto first = FromJson<etcdserverpb::RangeResponse>(EtcdctlOk({"get", "foo", "-w", "json"}));
+  const int64_t rev = first.kvs(0).mod_revision();
+  EtcdctlOk({"put", "foo", "baz"});
+  EXPECT_EQ(EtcdctlOk({"get", "foo", "--print-value-only", "--rev=" + std::to_string(rev)}),
+            "bar\n");
+  EXPECT_EQ(EtcdctlOk({"get", "foo", "--print-value-only"}), "baz\n");
+  const CommandResult future = Etcdctl({"get", "foo", "--rev=1000000"});
+  EXPECT_NE(future.exit_code, 0);
+  EXPECT_NE(future.err.find("required revision is a future revision"), std::string::npos)
+      << future.err;
+
+  EXPECT_EQ(EtcdctlOk({"del", "dir/", "--prefix"}), "3\n");
+  EXPECT_EQ(EtcdctlOk({"get", "dir/", "--prefix"}), "");
+
+  // txn: compares, blank line, success ops, blank line, failure ops.
+  EXPECT_EQ(EtcdctlOk({"txn"}, "value(\"foo\") = \"baz\"\n\nput foo won\n\nput foo lost\n\n"),
+            "SUCCESS\n\nOK\n");
+  EXPECT_EQ(EtcdctlOk({"txn"}, "value(\"foo\") = \"nope\"\n\nput foo won\n\nget foo\n\n"),
+            "FAILURE\n\nfoo\nwon\n");
+
+  // Compaction, then a read below it.
+  auto now = FromJson<etcdserverpb::RangeResponse>(EtcdctlOk({"get", "foo", "-w", "json"}));
+  EXPECT_NE(EtcdctlOk({"compact", std::to_string(now.header().revision())}).find("compacted"),
+            std::string::npos);
+  const CommandResult compacted = Etcdctl({"get", "foo", "--rev=" + std::to_string(rev)});
+  EXPECT_NE(compacted.err.find("required revision has been compacted"), std::string::npos)
+      << compacted.err;
+
+  const std::string table = EtcdctlOk({"endpoint", "status", "-w", "table"});
+  EXPECT_NE(table.find("3.4.0-synod"), std::string::npos) << table;
+  const std::string health = EtcdctlOk({"endpoint", "health"});
+  EXPECT_EQ(health.find("unhealthy"), std::string::npos) << health;
+}
+
+// A writer keeps writing through whichever member answers while the leader is killed with
+// SIGKILL: a new leader must appear within 3 s and every acknowledged write must survive.
+TEST_F(ClusterTest, LeaderKilledNewLeaderAndNoAcknowledgedWriteLost) {
+  StartCluster();
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked_count{0};
+  std::map<std::string, std::string> acked;  // written by the writer thread only
+  std::thread writer([&] {
+    int next = 0, member = 0;
+    while (!stop.load()) {
+      const std::string key = "ack/" + std::to_string(next);
+      const std::string value = "v" + std::to_string(next);
+      if (cluster_->client(member).Put(key, value, 2s).ok()) {
+        acked[key] = value;
+        acked_count.fetch_add(1);
+        ++next;  // an unacknowledged key is retried elsewhere with the same value
+      } else {
+        member = (member + 1) % cluster_->size();
+      }
+    }
+  });
+  const auto wait_acks = [&](int n) {
+    const auto deadline = Clock::now() + 30s;
+    while (acked_count.load() < n && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    return acked_count.load() >= n;
+  };
+  ASSERT_TRUE(wait_acks(50));
+  const auto killed_at = Clock::now();
+  cluster_->Kill9(leader_);
+  const int old_leader = leader_;
+  const int fresh = cluster_->WaitForLeader(10s);
+  const auto elected_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at).count();
+  ASSERT_GE(fresh, 0);
+  EXPECT_NE(fresh, old_leader);
+  EXPECT_LT(elected_ms, 3000) << "new leader after " << elected_ms << " ms";
+  std::cerr << "new leader elected " << elected_ms << " ms after the kill\n";
+  const int before = acked_count.load();
+  EXPECT_TRUE(wait_acks(before + 50)) << "writes did not resume";
+  std::cerr << "writes resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        Clock::now() - killed_at).count()
+            << " ms after the kill\n";
+  stop = true;
+  writer.join();
+
+  for (int i = 0; i < cluster_->size(); ++i) {
+    if (!cluster_->running(i)) continue;
+    etcdserverpb::RangeResponse r;
+    ASSERT_TRUE(cluster_->client(i).GetPrefix("ack/", 5s, &r).ok());
+    std::map<std::string, std::string> seen;
+    for (const auto& kv : r.kvs()) seen[kv.key()] = kv.value();
+    for (const auto& [k, v] : acked) {
+      ASSERT_EQ(seen[k], v) << "acknowledged " << k << " missing on member " << i;
+    }
+  }
+  // The killed member comes back and catches up.
+  std::string error;
+  ASSERT_TRUE(cluster_->Start(old_leader, &error)) << error;
+  etcdserverpb::RangeResponse r;
+  const auto deadline = Clock::now() + 20s;
+  grpc::Status last;
+  while (Clock::now() < deadline) {
+    last = cluster_->client(old_leader).GetPrefix("ack/", 2s, &r);
+    if (last.ok() && r.kvs_size() >= static_cast<int>(acked.size())) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(r.kvs_size(), static_cast<int>(acked.size())) << last.error_message();
+  const auto caught_up_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                Clock::now() - (deadline - 20s)).count();
+  std::cerr << "restarted member caught up " << caught_up_ms << " ms after its restart\n";
+}
+
+// Every member killed with SIGKILL, then restarted: all of them hold the same data.
+TEST_F(ClusterTest, AllKilledAndRestartedKeepData) {
+  StartCluster();
+  constexpr int kKeys = 200;
+  const auto start = Clock::now();
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE(cluster_->client(i % 3).Put("k/" + std::to_string(i), "v" + std::to_string(i),
+                                           5s).ok()) << i;
+  }
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+  std::cerr << kKeys << " sequential puts, through every member in turn: " << us / kKeys
+            << " us each\n";
+  etcdserverpb::RangeResponse before;
+  ASSERT_TRUE(cluster_->client(0).GetPrefix("k/", 5s, &before).ok());
+  ASSERT_EQ(before.kvs_size(), kKeys);
+
+  for (int i = 0; i < cluster_->size(); ++i) cluster_->Kill9(i);
+  std::string error;
+  ASSERT_TRUE(cluster_->StartAll(&error)) << error;
+  ASSERT_GE(cluster_->WaitForLeader(15s), 0) << cluster_->last_wait_error();
+
+  for (int i = 0; i < cluster_->size(); ++i) {
+    etcdserverpb::RangeResponse after;
+    ASSERT_TRUE(cluster_->client(i).GetPrefix("k/", 5s, &after).ok()) << "member " << i;
+    // Linearizable first (the member has applied everything committed), then local only.
+    ASSERT_TRUE(cluster_->client(i).GetPrefix("k/", 5s, &after, /*serializable=*/true).ok());
+    ASSERT_EQ(after.kvs_size(), kKeys) << "member " << i;
+    for (int k = 0; k < kKeys; ++k) {
+      EXPECT_EQ(after.kvs(k).key(), before.kvs(k).key());
+      EXPECT_EQ(after.kvs(k).value(), before.kvs(k).value());
+      EXPECT_EQ(after.kvs(k).mod_revision(), before.kvs(k).mod_revision());
+    }
+  }
+  // A clean stop exits 0.
+  for (int i = 0; i < cluster_->size(); ++i) {
+    const int status = cluster_->Terminate(i);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "member " << i << ": " << status;
+  }
+}
+
+// Bytes that are not HTTP/2 on the client port: that connection is closed, the member lives.
+TEST_F(ClusterTest, GarbageOnClientPortClosesOnlyThatConnection) {
+  StartCluster();
+  const int member = (leader_ + 1) % cluster_->size();
+  const std::string ep = cluster_->endpoint(member);
+  const int port = std::stoi(ep.substr(ep.rfind(':') + 1));
+
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string garbage = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 512; ++i) garbage.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  ASSERT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
+
+  // The server may answer something first; what matters is that it closes the connection.
+  bool closed = false;
+  const auto deadline = Clock::now() + 10s;
+  while (!closed && Clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    char buf[1024];
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    closed = n <= 0;
+  }
+  close(fd);
+  EXPECT_TRUE(closed) << "connection with garbage still open after 10 s";
+
+  EXPECT_TRUE(cluster_->running(member));
+  ASSERT_TRUE(cluster_->client(member).Put("after-garbage", "ok", 5s).ok());
+  etcdserverpb::RangeResponse r;
+  ASSERT_TRUE(cluster_->client(member).Get("after-garbage", 5s, &r).ok());
+  ASSERT_EQ(r.kvs_size(), 1);
+  EXPECT_EQ(r.kvs(0).value(), "ok");
+}
+
+}  // namespace
+}  // namespace synod::cluster_test

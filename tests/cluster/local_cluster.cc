@@ -1,0 +1,150 @@
+#include "local_cluster.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace synod::cluster_test {
+
+std::vector<int> FreePorts(int count) {
+  std::vector<int> fds, ports;
+  // All sockets stay bound until every port is known, so the ports are distinct.
+  for (int i = 0; i < count; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ports.push_back(0);
+    } else {
+      ports.push_back(ntohs(addr.sin_port));
+    }
+    fds.push_back(fd);
+  }
+  for (int fd : fds) {
+    if (fd >= 0) close(fd);
+  }
+  return ports;
+}
+
+LocalCluster::LocalCluster(std::string synod_path, int size, std::vector<std::string> extra_flags)
+    : synod_path_(std::move(synod_path)), extra_flags_(std::move(extra_flags)) {
+  char tmpl[] = "/tmp/synod-cluster-XXXXXX";
+  const char* made = mkdtemp(tmpl);
+  dir_ = made != nullptr ? made : "/tmp/synod-cluster-failed";
+  const std::vector<int> ports = FreePorts(2 * size);
+  members_.resize(static_cast<size_t>(size));
+  for (int i = 0; i < size; ++i) {
+    Member& m = members_[i];
+    m.name = "m" + std::to_string(i + 1);
+    m.client_port = ports[2 * i];
+    m.peer_port = ports[2 * i + 1];
+    m.client = std::make_unique<EtcdClient>(endpoint(i));
+  }
+}
+
+LocalCluster::~LocalCluster() {
+  for (Member& m : members_) (void)m.child.Stop(SIGKILL, std::chrono::seconds(5));
+  if (std::getenv("SYNOD_KEEP_TEST_DIR") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+std::string LocalCluster::endpoint(int i) const {
+  return "127.0.0.1:" + std::to_string(members_[i].client_port);
+}
+
+std::string LocalCluster::endpoints() const {
+  std::string out;
+  for (int i = 0; i < size(); ++i) out += (i > 0 ? "," : "") + endpoint(i);
+  return out;
+}
+
+std::vector<std::string> LocalCluster::Flags(int i) const {
+  const Member& m = members_[i];
+  auto peer_url = [](int port) { return "http://127.0.0.1:" + std::to_string(port); };
+  std::string cluster;
+  for (const Member& o : members_) {
+    cluster += (cluster.empty() ? "" : ",") + o.name + "=" + peer_url(o.peer_port);
+  }
+  std::vector<std::string> f = {
+      synod_path_,
+      "--name=" + m.name,
+      "--data-dir=" + dir_ + "/" + m.name,
+      "--listen-client-urls=" + peer_url(m.client_port),
+      "--advertise-client-urls=" + peer_url(m.client_port),
+      "--listen-peer-urls=" + peer_url(m.peer_port),
+      "--initial-advertise-peer-urls=" + peer_url(m.peer_port),
+      "--initial-cluster=" + cluster,
+      "--initial-cluster-token=test-" + std::to_string(getpid()),
+      "--initial-cluster-state=new",
+  };
+  f.insert(f.end(), extra_flags_.begin(), extra_flags_.end());
+  return f;
+}
+
+bool LocalCluster::Start(int i, std::string* error) {
+  return Child::Spawn(Flags(i), dir_ + "/" + members_[i].name + ".log", &members_[i].child,
+                      error);
+}
+
+bool LocalCluster::StartAll(std::string* error) {
+  for (int i = 0; i < size(); ++i) {
+    if (!Start(i, error)) return false;
+  }
+  return true;
+}
+
+void LocalCluster::Kill9(int i) { (void)members_[i].child.Stop(SIGKILL, std::chrono::seconds(5)); }
+
+int LocalCluster::Terminate(int i, std::chrono::milliseconds timeout) {
+  return members_[i].child.Stop(SIGTERM, timeout);
+}
+
+int LocalCluster::WaitForLeader(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::map<uint64_t, int> index_of;  // member id -> index
+    std::map<uint64_t, int> votes;     // named leader -> members naming it
+    int asked = 0;
+    for (int i = 0; i < size(); ++i) {
+      if (!running(i)) continue;
+      ++asked;
+      etcdserverpb::StatusResponse st;
+      const grpc::Status s = client(i).Status(std::chrono::milliseconds(500), &st);
+      if (!s.ok()) {
+        last_wait_error_ = "member " + std::to_string(i) + ": " + s.error_message();
+        continue;
+      }
+      index_of[st.header().member_id()] = i;
+      if (st.leader() != 0) ++votes[st.leader()];
+    }
+    for (const auto& [leader, n] : votes) {
+      if (n == asked && index_of.count(leader) > 0) return index_of[leader];
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+std::string LocalCluster::LogTail(int i, size_t bytes) const {
+  std::ifstream in(dir_ + "/" + members_[i].name + ".log", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string all = ss.str();
+  return all.size() <= bytes ? all : all.substr(all.size() - bytes);
+}
+
+}  // namespace synod::cluster_test

@@ -1,0 +1,209 @@
+// Unit tests of the server's pieces that the process tests rely on: flags, member ids, the
+// snapshot image, the KV state machine (apply, snapshot, restore), JSON log escaping.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "server/command.pb.h"
+#include "server/config.h"
+#include "server/kv_machine.h"
+#include "server/log.h"
+#include "server/member_id.h"
+#include "server/snapshot_image.h"
+
+namespace synod::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/synod-server-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+FlagsOutcome Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "synod");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return ParseFlags(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(Flags, DefaultsAreEtcds) {
+  const FlagsOutcome f = Parse({});
+  ASSERT_TRUE(f.config) << f.message;
+  EXPECT_EQ(f.config->name, "default");
+  EXPECT_EQ(f.config->data_dir, "default.etcd");
+  EXPECT_EQ(f.config->heartbeat_interval_ms, 100u);
+  EXPECT_EQ(f.config->election_timeout_ms, 1000u);
+  EXPECT_EQ(f.config->max_request_bytes, 1536 * 1024);
+  ASSERT_EQ(f.config->initial_cluster.size(), 1u);
+  EXPECT_EQ(f.config->member_id, f.config->initial_cluster[0].id);
+}
+
+TEST(Flags, ThreeMemberCluster) {
+  const std::string cluster =
+      "a=http://127.0.0.1:1,b=http://127.0.0.1:2,c=http://127.0.0.1:3";
+  const FlagsOutcome fa = Parse({"--name=a", "--initial-cluster=" + cluster,
+                                 "--initial-advertise-peer-urls=http://127.0.0.1:1",
+                                 "--initial-cluster-token=t"});
+  const FlagsOutcome fb = Parse({"--name", "b", "--initial-cluster", cluster,
+                                 "--initial-advertise-peer-urls", "http://127.0.0.1:2",
+                                 "--initial-cluster-token", "t"});
+  ASSERT_TRUE(fa.config) << fa.message;
+  ASSERT_TRUE(fb.config) << fb.message;
+  EXPECT_EQ(fa.config->cluster_id, fb.config->cluster_id);
+  EXPECT_NE(fa.config->member_id, fb.config->member_id);
+  EXPECT_EQ(fa.config->member_id, MemberIdFor("a", "t"));
+  EXPECT_EQ(fa.config->initial_cluster.size(), 3u);
+}
+
+TEST(Flags, Errors) {
+  EXPECT_FALSE(Parse({"--name=x"}).config);  // not in the default --initial-cluster
+  EXPECT_FALSE(Parse({"--heartbeat-interval=100", "--election-timeout=300"}).config);
+  EXPECT_FALSE(Parse({"--initial-cluster-state=maybe"}).config);
+  EXPECT_FALSE(Parse({"--listen-client-urls=https://127.0.0.1:1"}).config);
+  EXPECT_FALSE(Parse({"--no-such-flag"}).config);
+  const FlagsOutcome help = Parse({"--help"});
+  EXPECT_FALSE(help.config);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.message.find("--initial-cluster-token"), std::string::npos);
+}
+
+TEST(Flags, ConfigFileWithCommandLineOverride) {
+  TempDir dir;
+  const std::string file = dir.path() + "/synod.toml";
+  std::ofstream(file) << "name = \"n1\"\n"
+                         "initial-cluster = \"n1=http://127.0.0.1:7001\"\n"
+                         "initial-advertise-peer-urls = \"http://127.0.0.1:7001\"\n"
+                         "snapshot-count = 500\n"
+                         "data-dir = \"/from/file\"\n";
+  const FlagsOutcome f = Parse({"--config-file=" + file, "--data-dir=/from/flag"});
+  ASSERT_TRUE(f.config) << f.message;
+  EXPECT_EQ(f.config->name, "n1");
+  EXPECT_EQ(f.config->snapshot_count, 500u);
+  EXPECT_EQ(f.config->data_dir, "/from/flag");
+}
+
+TEST(Urls, HostPort) {
+  EXPECT_EQ(HostPortOfUrl("http://127.0.0.1:2379").value(), "127.0.0.1:2379");
+  EXPECT_EQ(HostPortOfUrl("http://localhost:2379/").value(), "localhost:2379");
+  EXPECT_FALSE(HostPortOfUrl("http://localhost").ok());
+  EXPECT_FALSE(HostPortOfUrl("127.0.0.1:2379").ok());
+  EXPECT_FALSE(HostPortOfUrl("http://h:99999").ok());
+}
+
+TEST(MemberIds, StableAndDistinct) {
+  EXPECT_EQ(MemberIdFor("a", "t"), MemberIdFor("a", "t"));
+  EXPECT_NE(MemberIdFor("a", "t"), MemberIdFor("a", "u"));
+  EXPECT_NE(MemberIdFor("ab", "c"), MemberIdFor("a", "bc"));
+  const uint64_t ids1[] = {1, 2, 3};
+  const uint64_t ids2[] = {3, 1, 2};
+  EXPECT_EQ(ClusterIdFor("t", ids1), ClusterIdFor("t", ids2));
+}
+
+TEST(SnapshotImage, RoundTripAndDamage) {
+  TempDir dir;
+  const std::string src = dir.path() + "/src";
+  fs::create_directory(src);
+  std::ofstream(src + "/a") << "alpha";
+  std::ofstream(src + "/b") << std::string(10000, 'b');
+  auto image = PackDirectory(src, 1 << 20);
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  ASSERT_TRUE(UnpackDirectory(image.value(), dir.path() + "/dst").ok());
+  std::ifstream in(dir.path() + "/dst/a");
+  std::string a;
+  in >> a;
+  EXPECT_EQ(a, "alpha");
+  EXPECT_EQ(fs::file_size(dir.path() + "/dst/b"), 10000u);
+
+  std::string damaged = image.value();
+  damaged[damaged.size() / 2] ^= 1;
+  EXPECT_EQ(UnpackDirectory(damaged, dir.path() + "/dst2").code(), ErrorCode::kCorruption);
+  EXPECT_EQ(PackDirectory(src, 1000).status().code(), ErrorCode::kLimitExceeded);
+}
+
+std::string PutCommand(const std::string& key, const std::string& value) {
+  serverpb::Command c;
+  c.mutable_put()->set_key(key);
+  c.mutable_put()->set_value(value);
+  return c.SerializeAsString();
+}
+
+TEST(KvMachine, ApplySnapshotRestore) {
+  TempDir dir;
+  KvMachineOptions o;
+  o.dir = dir.path() + "/a/kv";
+  fs::create_directories(dir.path() + "/a");
+  auto a = KvMachine::Open(o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  KvMachine& m = *a.value();
+  m.ApplyEmpty(raft::LogIndex(2));
+  std::any r = m.Apply(raft::LogIndex(3), PutCommand("k", "v1"));
+  const auto* out = std::any_cast<ApplyOutcome>(&r);
+  ASSERT_NE(out, nullptr);
+  ASSERT_TRUE(out->ok());
+  EXPECT_EQ(out->value().revision, 2);
+  serverpb::Command bad;
+  bad.mutable_put();  // empty key: a request error, the entry is still consumed
+  r = m.Apply(raft::LogIndex(4), bad.SerializeAsString());
+  ASSERT_FALSE(std::any_cast<ApplyOutcome>(&r)->ok());
+  EXPECT_EQ(m.AppliedIndex(), raft::LogIndex(4));
+
+  auto image = m.Snapshot();
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+
+  KvMachineOptions ob = o;
+  ob.dir = dir.path() + "/b/kv";
+  fs::create_directories(dir.path() + "/b");
+  auto b = KvMachine::Open(ob);
+  ASSERT_TRUE(b.ok());
+  b.value()->ApplyEmpty(raft::LogIndex(1));
+  ASSERT_TRUE(b.value()->Restore(image.value(), raft::LogIndex(4)).ok());
+  EXPECT_EQ(b.value()->AppliedIndex(), raft::LogIndex(4));
+  auto got = b.value()->Read([](const mvcc::Store& s) {
+    mvcc::RangeRequest req;
+    req.key = "k";
+    return s.Range(req);
+  });
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got.value().result.kvs.size(), 1u);
+  EXPECT_EQ(got.value().result.kvs[0].value, "v1");
+  // Applying continues on the restored store.
+  r = b.value()->Apply(raft::LogIndex(5), PutCommand("k", "v2"));
+  ASSERT_TRUE(std::any_cast<ApplyOutcome>(&r)->ok());
+
+  // A restore image that does not hold the expected index is refused.
+  EXPECT_FALSE(b.value()->Restore(image.value(), raft::LogIndex(9)).ok());
+}
+
+TEST(KvMachine, SnapshotTooLargeIsRefusedThenRetriedLater) {
+  TempDir dir;
+  KvMachineOptions o;
+  o.dir = dir.path() + "/kv";
+  o.snapshot_image_bytes_max = 100;
+  o.snapshot_retry_entries = 10;
+  auto m = KvMachine::Open(o);
+  ASSERT_TRUE(m.ok());
+  (void)m.value()->Apply(raft::LogIndex(1), PutCommand("k", "v"));
+  EXPECT_EQ(m.value()->Snapshot().status().code(), ErrorCode::kLimitExceeded);
+  EXPECT_FALSE(fs::exists(o.dir + ".checkpoint"));
+}
+
+TEST(Log, JsonEscape) {
+  EXPECT_EQ(JsonEscape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  EXPECT_EQ(JsonEscape(std::string("\x01", 1)), "\\u0001");
+  EXPECT_EQ(JsonEscape("\xc3\xa9"), "\xc3\xa9");  // valid UTF-8 stays
+  EXPECT_EQ(JsonEscape("\xff"), "\\u00ff");
+}
+
+}  // namespace
+}  // namespace synod::server
