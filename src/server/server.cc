@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -107,6 +108,11 @@ Status Server::Impl::OpenNode() {
   no.tick = std::chrono::milliseconds(config_.heartbeat_interval_ms);
   no.election_ticks = config_.election_timeout_ms / config_.heartbeat_interval_ms;
   no.snapshot_count = config_.snapshot_count;
+  // The node starts a snapshot once applied - first log index reaches snapshot_count, and a
+  // snapshot keeps snapshot_catchup_entries in the log: with a tail as long as the interval,
+  // every Ready would snapshot. Half the interval at most keeps snapshots apart.
+  no.snapshot_catchup_entries =
+      std::min<uint64_t>(no.snapshot_catchup_entries, config_.snapshot_count / 2);
   // etcd's request timeout: enough for a leader change to finish before the client hears of
   // a failure.
   no.request_timeout = std::chrono::milliseconds(5000 + 2 * config_.election_timeout_ms);
