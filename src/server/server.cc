@@ -10,6 +10,7 @@
 
 #include "base/assert.h"
 #include "node/node.h"
+#include "server/cluster_service.h"
 #include "server/executor.h"
 #include "server/kv_machine.h"
 #include "server/kv_service.h"
@@ -147,6 +148,8 @@ Status Server::Impl::StartClientApi() {
                                               config_.cluster_id, config_.member_id, limits);
   services_.push_back(NewKvService(serving_.get()));
   services_.push_back(NewMaintenanceService(serving_.get()));
+  services_.push_back(NewClusterService(serving_.get(), config_.initial_cluster,
+                                        config_.member_id, config_.advertise_client_urls));
 
   grpc::ServerBuilder builder;
   std::vector<int> ports(config_.listen_client_urls.size(), 0);

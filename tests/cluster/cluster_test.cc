@@ -142,6 +142,10 @@ TEST_F(ClusterTest, EtcdctlPutGetDeleteTxnStatus) {
 
   const std::string table = EtcdctlOk({"endpoint", "status", "-w", "table"});
   EXPECT_NE(table.find("3.4.0-synod"), std::string::npos) << table;
+  const std::string members = EtcdctlOk({"member", "list"});
+  for (const char* name : {", m1, ", ", m2, ", ", m3, "}) {
+    EXPECT_NE(members.find(name), std::string::npos) << members;
+  }
   const std::string health = EtcdctlOk({"endpoint", "health"});
   EXPECT_EQ(health.find("unhealthy"), std::string::npos) << health;
 }
