@@ -142,6 +142,12 @@ TEST_F(ClusterTest, EtcdctlPutGetDeleteTxnStatus) {
 
   const std::string table = EtcdctlOk({"endpoint", "status", "-w", "table"});
   EXPECT_NE(table.find("3.4.0-synod"), std::string::npos) << table;
+  // Beyond --max-request-bytes (1.5 MiB) but below the client's own 2 MiB limit: etcd's error.
+  // etcdctl reads the value from stdin.
+  const CommandResult big = Etcdctl({"put", "big"}, std::string(1800 * 1024, 'x'));
+  EXPECT_NE(big.exit_code, 0);
+  EXPECT_NE(big.err.find("etcdserver: request is too large"), std::string::npos) << big.err;
+
   const std::string members = EtcdctlOk({"member", "list"});
   for (const char* name : {", m1, ", ", m2, ", ", m3, "}) {
     EXPECT_NE(members.find(name), std::string::npos) << members;
@@ -310,6 +316,34 @@ TEST_F(ClusterTest, LaggingMemberCatchesUpFromSnapshot) {
   EXPECT_EQ(r.kvs_size(), kKeys) << last.error_message();
   EXPECT_NE(cluster_->LogTail(lagging, 1 << 20).find("installed a snapshot image"),
             std::string::npos);
+}
+
+// Two of three members killed: the survivor cannot commit or confirm reads, and says so with
+// etcd's errors instead of hanging; serializable reads still answer from its own store.
+TEST_F(ClusterTest, QuorumLossAnswersWithEtcdErrors) {
+  StartCluster();
+  ASSERT_TRUE(cluster_->client(0).Put("before", "x", 5s).ok());
+  const int survivor = (leader_ + 1) % cluster_->size();
+  for (int i = 0; i < cluster_->size(); ++i) {
+    if (i != survivor) cluster_->Kill9(i);
+  }
+  const auto start = Clock::now();
+  const grpc::Status put = cluster_->client(survivor).Put("after", "y", 15s);
+  const auto put_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  EXPECT_FALSE(put.ok());
+  EXPECT_TRUE(put.error_message() == "etcdserver: no leader" ||
+              put.error_message() == "etcdserver: request timed out" ||
+              put.error_message() == "etcdserver: leader changed")
+      << put.error_message();
+  EXPECT_LT(put_ms, 12000);
+  std::cerr << "put without quorum: \"" << put.error_message() << "\" after " << put_ms
+            << " ms\n";
+  etcdserverpb::RangeResponse r;
+  EXPECT_FALSE(cluster_->client(survivor).Get("before", 15s, &r).ok());
+  ASSERT_TRUE(cluster_->client(survivor).Get("before", 5s, &r, /*serializable=*/true).ok());
+  ASSERT_EQ(r.kvs_size(), 1);
+  EXPECT_EQ(r.kvs(0).value(), "x");
 }
 
 // Bytes that are not HTTP/2 on the client port: that connection is closed, the member lives.
