@@ -24,16 +24,18 @@ expect() {
   fi
 }
 
-if [ ! -d "$data" ]; then
-  echo "FAIL porcupine data not found at $data"
-  exit 1
+# The published histories live outside the repository; without them the cases in our own
+# format still run and the test says loudly what it left out.
+if [ -d "$data" ]; then
+  expect "known-good jepsen log" 0 "LINEARIZABLE" "$data/jepsen/etcd_002.log"
+  expect "known-bad jepsen log" 1 "NOT LINEARIZABLE" "$data/jepsen/etcd_000.log"
+  expect "known-bad kv history" 1 "NOT LINEARIZABLE" --format porcupine-kv "$data/kv/c10-bad.txt"
+  expect "known-good kv, one search" 0 "LINEARIZABLE" --no-partition "$data/kv/c10-ok.txt"
+  expect "budget runs out" 2 "UNKNOWN" --step-budget 10 "$data/kv/c50-ok.txt"
+else
+  echo "SKIPPED the published-history cases: porcupine data not found at '$data'"
+  echo "(set SYNOD_PORCUPINE_DATA to the porcupine-data folder to run them)"
 fi
-
-expect "known-good jepsen log" 0 "LINEARIZABLE" "$data/jepsen/etcd_002.log"
-expect "known-bad jepsen log" 1 "NOT LINEARIZABLE" "$data/jepsen/etcd_000.log"
-expect "known-bad kv history" 1 "NOT LINEARIZABLE" --format porcupine-kv "$data/kv/c10-bad.txt"
-expect "known-good kv, one search" 0 "LINEARIZABLE" --no-partition "$data/kv/c10-ok.txt"
-expect "budget runs out" 2 "UNKNOWN" --step-budget 10 "$data/kv/c50-ok.txt"
 
 printf '# synod-history v1\ninitial\tnil\n0\t10\t1\t"k"\twrite\t"1"\tok\t-\n' >"$scratch/stale"
 printf '20\t30\t2\t"k"\tread\t-\tok\tnil\n' >>"$scratch/stale"

@@ -48,10 +48,15 @@ std::vector<Expectation> ReadVerdicts(const std::string& dir) {
   return out;
 }
 
+// The data sits outside the repository: a checkout without it skips these tests, saying so,
+// rather than failing on something the code under test did not do.
+std::string MissingDataMessage(const std::string& dir) {
+  return "porcupine data not found at '" + dir + "' (set SYNOD_PORCUPINE_DATA to run these tests)";
+}
+
 TEST(PorcupineDataTest, EveryFileGetsItsPublishedVerdict) {
   const std::string dir = DataDir();
-  ASSERT_TRUE(std::filesystem::is_directory(dir))
-      << "porcupine data not found at " << dir << " (set SYNOD_PORCUPINE_DATA)";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << MissingDataMessage(dir);
   const std::vector<Expectation> expected = ReadVerdicts(dir);
   ASSERT_EQ(expected.size(), kFilesWithVerdict);
   double total_seconds = 0, max_seconds = 0;
@@ -84,7 +89,7 @@ TEST(PorcupineDataTest, EveryFileGetsItsPublishedVerdict) {
 // search over ten keys at once is beyond any reasonable budget, which is why we partition.
 TEST(PorcupineDataTest, KvVerdictsHoldWithoutPartitioning) {
   const std::string dir = DataDir();
-  ASSERT_TRUE(std::filesystem::is_directory(dir)) << "porcupine data not found at " << dir;
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << MissingDataMessage(dir);
   for (const auto& [file, linearizable] :
        std::vector<std::pair<std::string, bool>>{{"kv/c01-ok.txt", true},
                                                  {"kv/c01-bad.txt", false},
