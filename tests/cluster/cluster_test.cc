@@ -1,5 +1,6 @@
 // synod as separate processes on 127.0.0.1: three members serving etcdctl, a leader killed
-// with SIGKILL, the whole cluster killed and restarted, garbage on the client port. Each test
+// with SIGKILL, the whole cluster killed and restarted, garbage on the client and peer ports,
+// a damaged WAL. Each test
 // starts its own cluster on free ports and is bounded in time (ctest TIMEOUT, plus a deadline
 // on every wait and every call).
 #include <arpa/inet.h>
@@ -15,7 +16,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -347,24 +350,20 @@ TEST_F(ClusterTest, QuorumLossAnswersWithEtcdErrors) {
 }
 
 // Bytes that are not HTTP/2 on the client port: that connection is closed, the member lives.
-TEST_F(ClusterTest, GarbageOnClientPortClosesOnlyThatConnection) {
-  StartCluster();
-  const int member = (leader_ + 1) % cluster_->size();
-  const std::string ep = cluster_->endpoint(member);
-  const int port = std::stoi(ep.substr(ep.rfind(':') + 1));
-
+// Connects to 127.0.0.1:port, writes bytes that are neither HTTP/2 nor a peer frame, and
+// reports whether the server closed the connection within 10 s (it may answer first).
+bool GarbageGetsConnectionClosed(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
+  EXPECT_GE(fd, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   std::string garbage = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   for (int i = 0; i < 512; ++i) garbage.push_back(static_cast<char>((i * 131 + 7) & 0xff));
-  ASSERT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
-
-  // The server may answer something first; what matters is that it closes the connection.
+  EXPECT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
   bool closed = false;
   const auto deadline = Clock::now() + 10s;
   while (!closed && Clock::now() < deadline) {
@@ -375,7 +374,16 @@ TEST_F(ClusterTest, GarbageOnClientPortClosesOnlyThatConnection) {
     closed = n <= 0;
   }
   close(fd);
-  EXPECT_TRUE(closed) << "connection with garbage still open after 10 s";
+  return closed;
+}
+
+// Garbage on a client port closes that connection; the member keeps serving.
+TEST_F(ClusterTest, GarbageOnClientPortClosesOnlyThatConnection) {
+  StartCluster();
+  const int member = (leader_ + 1) % cluster_->size();
+  const std::string ep = cluster_->endpoint(member);
+  EXPECT_TRUE(GarbageGetsConnectionClosed(std::stoi(ep.substr(ep.rfind(':') + 1))))
+      << "connection with garbage still open after 10 s";
 
   EXPECT_TRUE(cluster_->running(member));
   ASSERT_TRUE(cluster_->client(member).Put("after-garbage", "ok", 5s).ok());
@@ -383,6 +391,76 @@ TEST_F(ClusterTest, GarbageOnClientPortClosesOnlyThatConnection) {
   ASSERT_TRUE(cluster_->client(member).Get("after-garbage", 5s, &r).ok());
   ASSERT_EQ(r.kvs_size(), 1);
   EXPECT_EQ(r.kvs(0).value(), "ok");
+}
+
+// Garbage on a peer port closes that connection; the member's real peer links are untouched,
+// so it keeps replicating: a write through the leader reaches it.
+TEST_F(ClusterTest, GarbageOnPeerPortClosesOnlyThatConnection) {
+  StartCluster();
+  const int member = (leader_ + 1) % cluster_->size();
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(GarbageGetsConnectionClosed(cluster_->peer_port(member)))
+        << "peer connection with garbage still open after 10 s (round " << round << ")";
+  }
+  EXPECT_TRUE(cluster_->running(member));
+  ASSERT_TRUE(cluster_->client(leader_).Put("after-peer-garbage", "ok", 5s).ok());
+  // A linearizable read on the member needs its link to the leader, and returns the write.
+  etcdserverpb::RangeResponse r;
+  ASSERT_TRUE(cluster_->client(member).Get("after-peer-garbage", 5s, &r).ok());
+  ASSERT_EQ(r.kvs_size(), 1);
+  EXPECT_EQ(r.kvs(0).value(), "ok");
+  EXPECT_EQ(cluster_->WaitForLeader(5s), leader_) << "the garbage must not move leadership";
+}
+
+// A byte flipped inside a WAL record that later records follow is corruption, not a torn
+// tail: the member refuses to start, naming the file and the offset, and the others go on.
+TEST_F(ClusterTest, FlippedByteInWalRefusesStartNamingFileAndOffset) {
+  StartCluster();
+  const int member = (leader_ + 1) % cluster_->size();
+  const std::string marker = "flip-target-value-0123456789";
+  ASSERT_TRUE(cluster_->client(leader_).Put("flip", marker, 5s).ok());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(cluster_->client(leader_).Put("after-" + std::to_string(i), "v", 5s).ok());
+  }
+  // The member has the entries once it serves the last one (a linearizable read).
+  etcdserverpb::RangeResponse r;
+  ASSERT_TRUE(cluster_->client(member).Get("after-49", 5s, &r).ok());
+  ASSERT_EQ(r.kvs_size(), 1);
+  ASSERT_EQ(cluster_->Terminate(member), 0);
+
+  // Find the marker in the member's WAL and flip one of its bytes.
+  std::string damaged;
+  int64_t flipped_at = -1;
+  for (const auto& e : std::filesystem::directory_iterator(cluster_->data_dir(member) + "/wal")) {
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const size_t at = bytes.find(marker);
+    if (at == std::string::npos) continue;
+    f.clear();
+    f.seekp(static_cast<std::streamoff>(at + 4));
+    f.put(static_cast<char>(bytes[at + 4] ^ 0x20));
+    ASSERT_TRUE(f.good());
+    damaged = e.path().string();
+    flipped_at = static_cast<int64_t>(at + 4);
+    break;
+  }
+  ASSERT_FALSE(damaged.empty()) << "marker not found in the WAL of member " << member;
+
+  std::string error;
+  ASSERT_TRUE(cluster_->Start(member, &error)) << error;
+  const auto deadline = Clock::now() + 20s;
+  bool exited = false;
+  while (!(exited = cluster_->Exited(member)) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(exited) << "a member with a damaged WAL is still running after 20 s";
+  const std::string log = cluster_->LogTail(member, 4000);
+  EXPECT_NE(log.find("corrupt record in " + damaged + " at offset "), std::string::npos)
+      << "flipped byte at " << flipped_at << " of " << damaged << "; log:\n" << log;
+  EXPECT_NE(log.find("refusing to start"), std::string::npos) << log;
+
+  // The other two still form a quorum.
+  ASSERT_TRUE(cluster_->client(leader_).Put("after-flip", "ok", 5s).ok());
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ std::vector<std::string> LocalCluster::Flags(int i) const {
   std::vector<std::string> f = {
       synod_path_,
       "--name=" + m.name,
-      "--data-dir=" + dir_ + "/" + m.name,
+      "--data-dir=" + data_dir(i),
       "--listen-client-urls=" + peer_url(m.client_port),
       "--advertise-client-urls=" + peer_url(m.client_port),
       "--listen-peer-urls=" + peer_url(m.peer_port),

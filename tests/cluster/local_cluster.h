@@ -25,10 +25,14 @@ class LocalCluster {
   // SIGTERM; the exit status as waitpid reports it, -1 if the member did not exit in time.
   int Terminate(int i, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool running(int i) const { return members_[i].child.running(); }
+  // True once member i has exited by itself (reaping it); never signals it.
+  bool Exited(int i) { return members_[i].child.Exited(); }
 
   int size() const { return static_cast<int>(members_.size()); }
   std::string endpoint(int i) const;  // 127.0.0.1:port
   std::string endpoints() const;      // all of them, comma-separated
+  int peer_port(int i) const { return members_[i].peer_port; }
+  std::string data_dir(int i) const { return dir_ + "/" + members_[i].name; }
   const std::string& dir() const { return dir_; }
   EtcdClient& client(int i) { return *members_[i].client; }
 
