@@ -1,0 +1,154 @@
+// synod-bench against a real 3-member synod cluster: every workload runs briefly and the counts
+// it reports (text and JSON) are checked against the cluster's own state.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "local_cluster.h"
+
+namespace synod::cluster_test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string SynodPath() {
+  const char* env = std::getenv("SYNOD_BINARY");
+  return env != nullptr ? env : SYNOD_BINARY_DEFAULT;
+}
+
+std::string BenchPath() {
+  const char* env = std::getenv("SYNOD_BENCH_BINARY");
+  return env != nullptr ? env : SYNOD_BENCH_DEFAULT;
+}
+
+class BenchToolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
+    cluster_ = std::make_unique<LocalCluster>(SynodPath(), 3);
+    std::string error;
+    ASSERT_TRUE(cluster_->StartAll(&error)) << error;
+    leader_ = cluster_->WaitForLeader(15s);
+    ASSERT_GE(leader_, 0) << cluster_->last_wait_error();
+  }
+
+  // Runs synod-bench with `args` (endpoints and JSON output added); returns its JSON report.
+  nlohmann::json Bench(std::vector<std::string> args, int expect_exit = 0) {
+    const std::string json_path = cluster_->dir() + "/bench-" + std::to_string(runs_++) + ".json";
+    std::vector<std::string> argv = {BenchPath()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--endpoints", cluster_->endpoints(), "--json", json_path});
+    const CommandResult r = RunCommand(argv, "", {}, 60s);
+    last_out_ = r.out;
+    EXPECT_EQ(r.exit_code, expect_exit) << r.out << r.err;
+    std::ifstream in(json_path);
+    if (!in) {
+      ADD_FAILURE() << "no JSON report at " << json_path << "\n" << r.out << r.err;
+      return nlohmann::json::object();
+    }
+    return nlohmann::json::parse(in);
+  }
+
+  // Keys of the 3-byte runs below ("000" .. "199"); etcd refuses an empty key, so count the
+  // two prefixes they start with.
+  int64_t KeyCount() {
+    int64_t count = 0;
+    for (const char* prefix : {"0", "1"}) {
+      etcdserverpb::RangeResponse resp;
+      const grpc::Status s = cluster_->client(leader_).GetPrefix(prefix, 5s, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      count += resp.count();
+    }
+    return count;
+  }
+
+  std::unique_ptr<LocalCluster> cluster_;
+  int leader_ = -1;
+  int runs_ = 0;
+  std::string last_out_;
+};
+
+void ExpectCounts(const nlohmann::json& j, uint64_t ok) {
+  EXPECT_EQ(j["requests"]["ok"], ok) << j.dump(2);
+  EXPECT_EQ(j["requests"]["errors"], 0u);
+  EXPECT_EQ(j["latency_ms"]["count"], ok);
+  EXPECT_TRUE(j["errors_by_code"].empty());
+  EXPECT_GT(j["throughput_rps"].get<double>(), 0);
+  const double p50 = j["latency_ms"]["p50"], p99 = j["latency_ms"]["p99"];
+  const double max = j["latency_ms"]["max"];
+  EXPECT_GT(p50, 0);
+  EXPECT_LE(p50, p99);
+  EXPECT_LE(p99, max);
+  uint64_t in_buckets = 0;
+  for (const auto& b : j["histogram"]["buckets_lower_upper_count"])
+    in_buckets += b[2].get<uint64_t>();
+  EXPECT_EQ(in_buckets, ok);
+}
+
+TEST_F(BenchToolTest, PutsRangesTxnsAndDeletesAreCountedAndApplied) {
+  // 200 sequential puts over 200 keys: exactly the keys 000..199, each written once.
+  nlohmann::json put =
+      Bench({"put", "--total", "200", "--conns", "2", "--clients", "8", "--key-dist", "sequential",
+             "--key-space", "200", "--key-size", "3", "--val-size", "16", "--target", "leader"});
+  ExpectCounts(put, 200);
+  EXPECT_NE(last_out_.find("200 ok, 0 errors"), std::string::npos) << last_out_;
+  EXPECT_EQ(put["targets"].size(), 1u);
+  EXPECT_EQ(put["targets"][0], cluster_->endpoint(leader_));
+  EXPECT_EQ(KeyCount(), 200);
+  etcdserverpb::RangeResponse one;
+  ASSERT_TRUE(cluster_->client(leader_).Get("199", 5s, &one).ok());
+  ASSERT_EQ(one.kvs_size(), 1);
+  EXPECT_EQ(one.kvs(0).value().size(), 16u);
+  EXPECT_EQ(one.kvs(0).version(), 1);
+
+  ExpectCounts(Bench({"range", "--total", "300", "--conns", "3", "--clients", "6", "--key-space",
+                      "200", "--key-size", "3", "--consistency", "l"}),
+               300);
+  nlohmann::json followers =
+      Bench({"range", "--total", "150", "--conns", "2", "--clients", "4", "--key-space", "200",
+             "--key-size", "3", "--consistency", "s", "--target", "followers"});
+  ExpectCounts(followers, 150);
+  EXPECT_EQ(followers["targets"].size(), 2u);
+
+  // A txn over the same keys bumps their version; zipfian keeps to the space.
+  ExpectCounts(Bench({"txn-put", "--total", "100", "--conns", "1", "--clients", "4", "--key-space",
+                      "200", "--key-size", "3", "--key-dist", "zipfian"}),
+               100);
+  EXPECT_EQ(KeyCount(), 200);
+  ASSERT_TRUE(cluster_->client(leader_).Get("000", 5s, &one).ok());
+  ASSERT_EQ(one.kvs_size(), 1);
+  EXPECT_GT(one.kvs(0).version(), 1) << "the hottest zipfian key was not rewritten";
+
+  // Deleting the first 100 keys in order leaves the other 100.
+  ExpectCounts(Bench({"delete", "--total", "100", "--conns", "1", "--clients", "1", "--key-dist",
+                      "sequential", "--key-space", "200", "--key-size", "3"}),
+               100);
+  EXPECT_EQ(KeyCount(), 100);
+}
+
+TEST_F(BenchToolTest, DurationBoundsTheRunAndBadOptionsExitTwo) {
+  const auto start = std::chrono::steady_clock::now();
+  nlohmann::json j =
+      Bench({"put", "--duration", "1.5", "--conns", "2", "--clients", "20", "--key-space", "1000"});
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(j["requests"]["ok"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["requests"]["errors"], 0u);
+  EXPECT_GE(j["elapsed_s"].get<double>(), 1.5);
+  EXPECT_LT(wall, 15) << "a 1.5 s run took " << wall << " s";
+
+  const CommandResult bad = RunCommand({BenchPath(), "put", "--clients", "0"}, "", {}, 10s);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--clients"), std::string::npos) << bad.err;
+  const CommandResult watch = RunCommand({BenchPath(), "watch"}, "", {}, 10s);
+  EXPECT_EQ(watch.exit_code, 2);
+  EXPECT_NE(watch.err.find("not implemented yet"), std::string::npos) << watch.err;
+}
+
+}  // namespace
+}  // namespace synod::cluster_test
