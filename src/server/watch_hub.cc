@@ -31,7 +31,7 @@ struct WatchHub::Watcher {
   bool Matches(const std::string& k) const {
     if (range_end.empty()) return k == key;
     if (k < key) return false;
-    return range_end == std::string(1, '\0') || k < range_end;
+    return (range_end.size() == 1 && range_end[0] == '\0') || k < range_end;
   }
   bool Keeps(const mvcc::Event& e) const {
     return e.type == mvcc::EventType::kPut ? !no_put : !no_delete;
@@ -276,8 +276,14 @@ bool WatchHub::Sync() {
   std::vector<Candidate> picked;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Each read may queue one response: a stream gets no more reads than it has free places,
+    // so catch-up never takes a queue much past its limits.
+    std::map<uint64_t, size_t> picks;  // by stream serial
     for (const auto& [serial, w] : unsynced_) {
       if (w->reading || !HasRoom(*w->stream)) continue;
+      size_t& n = picks[w->stream->serial];
+      if (n >= opts_.stream_responses_max - w->stream->queue.size()) continue;
+      ++n;
       w->reading = true;
       Candidate c;
       c.serial = serial;
