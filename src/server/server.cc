@@ -87,10 +87,10 @@ Status Server::Impl::Start() {
   WatchHistory history;
   // Only the hub's worker reads history, and it starts once kv_ is open.
   history.read_events = [this](const mvcc::EventsRequest& r) {
-    return kv_->Read([&](const mvcc::Store& s) { return s.ReadEvents(r); });
+    return kv_->Read([&](const mvcc::Store& store) { return store.ReadEvents(r); });
   };
   history.compact_revision = [this] {
-    return kv_->Read([](const mvcc::Store& s) { return s.compact_revision(); });
+    return kv_->Read([](const mvcc::Store& store) { return store.compact_revision(); });
   };
   watch_hub_ = std::make_unique<WatchHub>(WatchHubOptions{}, std::move(history));
   ko.observer = watch_hub_.get();
