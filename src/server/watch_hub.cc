@@ -345,7 +345,22 @@ void WatchHub::FinishRead(const Candidate& c, mvcc::Outcome<mvcc::EventsResult>&
     if (w.Keeps(e)) evs.emplace_back(batch, &e);
   }
   w.next_rev = r.next_revision;
-  if (!evs.empty()) Deliver(w, r.next_revision - 1, std::move(evs));
+  // Responses of about catchup_response_bytes_max, cut between revisions: a client with gRPC's
+  // default 4 MiB receive limit can take them, and a revision never spans two.
+  std::vector<EventPtr> chunk;
+  size_t bytes = 0;
+  for (EventPtr& e : evs) {
+    const int64_t rev = e->kv.mod_revision;
+    if (!chunk.empty() && rev != chunk.back()->kv.mod_revision &&
+        bytes >= opts_.catchup_response_bytes_max) {
+      Deliver(w, rev - 1, std::move(chunk));
+      chunk.clear();
+      bytes = 0;
+    }
+    bytes += EventBytes(*e, w.prev_kv);
+    chunk.push_back(std::move(e));
+  }
+  if (!chunk.empty()) Deliver(w, r.next_revision - 1, std::move(chunk));
   // Caught up with what the hub has announced (a read may even see an entry whose OnApply has
   // not come yet: next_rev then makes OnApply skip it).
   if (w.next_rev > revision_) MakeSynced(w);

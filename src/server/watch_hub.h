@@ -52,8 +52,10 @@ struct WatchHubOptions {
   // and the stream stops reading requests until it drains.
   size_t stream_responses_max = 128;
   size_t stream_bytes_max = size_t{8} << 20;
-  // Events one catch-up read gathers for one watcher (never splitting a revision).
+  // Events one catch-up read gathers for one watcher (never splitting a revision), and the
+  // size at which its events are cut into several responses (between revisions).
   size_t sync_events_max = 256;
+  size_t catchup_response_bytes_max = size_t{1} << 20;
   // Worker: how often unsynced watchers are retried without a wake-up, and how often watchers
   // that asked for progress_notify hear the current revision (etcd: 10 minutes).
   std::chrono::milliseconds sync_interval{100};

@@ -224,6 +224,7 @@ TEST_F(WatchHubTest, SlowWatcherFallsBehindAndCatchesUpWithoutLossOrDuplicates) 
   WatchHubOptions o;
   o.stream_responses_max = 4;
   o.sync_events_max = 7;
+  o.catchup_response_bytes_max = 1;  // every catch-up response holds one revision
   MakeHub(o);
   auto s = hub_->OpenStream(nullptr);
   hub_->Create(*s, Watch("k/", "k0"));
@@ -249,6 +250,11 @@ TEST_F(WatchHubTest, SlowWatcherFallsBehindAndCatchesUpWithoutLossOrDuplicates) 
   std::vector<int64_t> revs;
   for (auto& [rev, key, type] : EventsOf(got, 0)) revs.push_back(rev);
   EXPECT_EQ(revs, expected);
+  for (const WatchEvents& r : got) {
+    if (r.events.empty()) continue;
+    EXPECT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(r.revision, r.events.back()->kv.mod_revision);
+  }
 }
 
 TEST_F(WatchHubTest, CancelStopsEventsAndUnknownIdsAreIgnored) {
@@ -395,6 +401,7 @@ TEST_F(WatchHubTest, RandomInterleavingsDeliverExactHistories) {
     WatchHubOptions o;
     o.stream_responses_max = 1 + rng() % 4;
     o.sync_events_max = 1 + rng() % 5;
+    o.catchup_response_bytes_max = rng() % 2 == 0 ? 1 : 200;
     MakeHub(o);
     history_.clear();
     const int64_t base = store_->revision();
