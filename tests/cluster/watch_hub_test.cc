@@ -36,6 +36,7 @@ class WatchHubTest : public ::testing::Test {
   int64_t Apply(const mvcc::WriteRequest& request, bool announce = true) {
     mvcc::ApplyResult a = store_.MustApply(request);
     if (announce && !a.events.empty()) hub_->OnApply(a.revision, a.events);
+    last_ = a;
     for (const mvcc::Event& e : a.events) history_.push_back(e);
     return a.revision;
   }
@@ -82,6 +83,7 @@ class WatchHubTest : public ::testing::Test {
   TestStore store_;
   std::unique_ptr<WatchHub> hub_;
   std::vector<mvcc::Event> history_;  // every event applied, in order
+  mvcc::ApplyResult last_;            // the last entry applied
 };
 
 // (revision, key, type) of every event of watcher `id`, in the order received.
@@ -179,6 +181,23 @@ TEST_F(WatchHubTest, StartInThePastReplaysHistoryThenFollows) {
   std::vector<int64_t> revs;
   for (auto& [rev, key, type] : EventsOf(got, 0)) revs.push_back(rev);
   EXPECT_EQ(revs, (std::vector<int64_t>{r1 + 1, r1 + 2, r1 + 3, r5}));
+}
+
+// The worker's read runs outside the lock, so it may see an entry the store has applied but
+// whose OnApply has not come yet: that revision must not be delivered twice.
+TEST_F(WatchHubTest, CatchUpReadThatOvertakesOnApplyIsNotRepeated) {
+  const int64_t r1 = Put("a", "1");
+  auto s = hub_->OpenStream(nullptr);
+  hub_->Create(*s, Watch("a", "", r1));
+  const int64_t r2 = Put("a", "2", /*announce=*/false);
+  const mvcc::ApplyResult pending = last_;
+  EXPECT_FALSE(hub_->Sync());  // reads r1 and r2, and is then synced
+  EXPECT_EQ(hub_->unsynced_watchers(), 0u);
+  hub_->OnApply(pending.revision, pending.events);  // late: already delivered
+  const int64_t r3 = Put("a", "3");
+  std::vector<int64_t> revs;
+  for (auto& [rev, key, type] : EventsOf(Drain(*s), 0)) revs.push_back(rev);
+  EXPECT_EQ(revs, (std::vector<int64_t>{r1, r2, r3}));
 }
 
 TEST_F(WatchHubTest, StartInTheFutureWaitsForIt) {
