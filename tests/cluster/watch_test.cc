@@ -155,7 +155,8 @@ TEST_F(WatchTest, EtcdctlWatchBelowCompactionIsCanceled) {
   Put(0, "k", "1");
   Put(0, "k", "2");
   const int64_t r = Put(0, "k", "3");
-  ASSERT_EQ(Etcdctl(0, {"compact", std::to_string(r)}).exit_code, 0);
+  // Through the watching member: it answers once it has applied the compaction itself.
+  ASSERT_EQ(Etcdctl(1, {"compact", std::to_string(r)}).exit_code, 0);
   auto w = StartWatch(1, {"k", "--rev=1"});
   const std::string out =
       WaitForOutput(*w, "required revision has been compacted", /*contains=*/true);
@@ -277,7 +278,8 @@ TEST_F(WatchTest, GrpcCompactedCancelFragments) {
   const int watching = (leader_ + 1) % 3;
   int64_t last = 0;
   for (int i = 0; i < 5; ++i) last = Put(leader_, "c", std::to_string(i));
-  ASSERT_EQ(Etcdctl(leader_, {"compact", std::to_string(last - 1)}).exit_code, 0);
+  // Through the watching member: it answers once it has applied the compaction itself.
+  ASSERT_EQ(Etcdctl(watching, {"compact", std::to_string(last - 1)}).exit_code, 0);
 
   WatchClient client(cluster_->endpoint(watching));
   etcdserverpb::WatchCreateRequest c;
@@ -309,8 +311,13 @@ TEST_F(WatchTest, GrpcCompactedCancelFragments) {
   EXPECT_EQ(gone->watch_id(), 0);
 
   // One revision of 20 deletes with 8 KiB previous values: ~160 KiB with prev_kv.
-  for (int i = 0; i < 20; ++i) Put(leader_, "f/" + std::to_string(100 + i), std::string(8192, 'v'));
+  int64_t filled = 0;
+  for (int i = 0; i < 20; ++i) {
+    filled = Put(leader_, "f/" + std::to_string(100 + i), std::string(8192, 'v'));
+  }
   etcdserverpb::WatchCreateRequest f;
+  // After the puts, which the watching follower may not have applied yet.
+  f.set_start_revision(filled + 1);
   f.set_key("f/");
   f.set_range_end(PrefixEnd("f/"));
   f.set_prev_kv(true);
