@@ -356,6 +356,19 @@ TEST_F(WatchTest, GrpcCompactedCancelFragments) {
       EXPECT_EQ(e.prev_kv().value().size(), 8192u);
     }
   }
+
+  // SIGTERM with watchers open: the member ends its streams ("server stopped") and exits
+  // promptly rather than waiting for the clients to hang up.
+  const auto stop_start = Clock::now();
+  EXPECT_EQ(cluster_->Terminate(watching), 0);
+  EXPECT_LT(Clock::now() - stop_start, 5s);
+  std::optional<grpc::Status> end;
+  for (const auto until = Clock::now() + 10s; !end && Clock::now() < until;) {
+    (void)client.Next(100ms);
+    end = client.ended();
+  }
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::UNAVAILABLE) << end->error_message();
 }
 
 }  // namespace
