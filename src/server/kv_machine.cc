@@ -79,6 +79,7 @@ Result<std::unique_ptr<KvMachine>> KvMachine::Open(const KvMachineOptions& optio
   }
   Status s = m->OpenStore(options.dir);
   if (!s.ok()) return s;
+  if (options.observer != nullptr) options.observer->OnReset(m->store_->revision());
   return m;
 }
 
@@ -102,6 +103,9 @@ std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
     SYNOD_ASSERT(false, msg.c_str());
   }
   SYNOD_ASSERT(store_->applied_index() == ToStore(index), "apply must consume the entry");
+  if (opts_.observer != nullptr && outcome.ok() && !outcome.value().events.empty()) {
+    opts_.observer->OnApply(outcome.value().revision, outcome.value().events);
+  }
   return std::any(std::move(outcome));
 }
 
@@ -168,6 +172,7 @@ Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
                   "snapshot image holds index " + std::to_string(AppliedIndex().value) +
                       ", expected " + std::to_string(index.value));
   }
+  if (opts_.observer != nullptr) opts_.observer->OnReset(store_->revision());
   s = RemoveAll(old);
   if (!s.ok()) Log("cannot remove " + old + ": " + s.message());
   Log("installed a snapshot image of " + std::to_string(image.size()) + " bytes at index " +

@@ -30,6 +30,7 @@
 #include "base/status.h"
 #include "mvcc/store.h"
 #include "node/state_machine.h"
+#include "server/apply_observer.h"
 
 namespace synod::server {
 
@@ -39,6 +40,9 @@ struct KvMachineOptions {
   size_t snapshot_image_bytes_max = size_t{6} << 20;  // below the WAL's 8 MiB record limit
   uint64_t snapshot_retry_entries = 10000;
   std::function<void(std::string_view)> log;  // notable events (snapshots, restores)
+  // Told of every applied change and of every store (re)open, on the loop thread (the watch
+  // hub). Must outlive the machine; nullptr: nobody listens.
+  ApplyObserver* observer = nullptr;
 };
 
 // What Apply hands the proposer: the store's answer, or its request error.

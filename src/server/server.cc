@@ -17,6 +17,8 @@
 #include "server/log.h"
 #include "server/maintenance_service.h"
 #include "server/serving_context.h"
+#include "server/watch_hub.h"
+#include "server/watch_service.h"
 #include "storage/file.h"
 #include "transport/transport.h"
 
@@ -51,6 +53,7 @@ class Server::Impl {
   Status StartClientApi();
 
   const ServerConfig config_;
+  std::unique_ptr<WatchHub> watch_hub_;  // KvMachine reports to it: destroyed after kv_
   std::unique_ptr<KvMachine> kv_;
   std::unique_ptr<transport::Transport> transport_;
   std::unique_ptr<node::Node> node_;
@@ -81,6 +84,16 @@ Status Server::Impl::Start() {
   ko.store.txn_ops_max = config_.max_txn_ops;
   ko.snapshot_retry_entries = config_.snapshot_count;
   ko.log = [](std::string_view m) { Log(LogLevel::kInfo, "kv", m); };
+  WatchHistory history;
+  // Only the hub's worker reads history, and it starts once kv_ is open.
+  history.read_events = [this](const mvcc::EventsRequest& r) {
+    return kv_->Read([&](const mvcc::Store& store) { return store.ReadEvents(r); });
+  };
+  history.compact_revision = [this] {
+    return kv_->Read([](const mvcc::Store& store) { return store.compact_revision(); });
+  };
+  watch_hub_ = std::make_unique<WatchHub>(WatchHubOptions{}, std::move(history));
+  ko.observer = watch_hub_.get();
   auto kv = KvMachine::Open(ko);
   if (!kv.ok()) return kv.status();
   kv_ = std::move(kv.value());
@@ -150,6 +163,8 @@ Status Server::Impl::StartClientApi() {
   services_.push_back(NewMaintenanceService(serving_.get()));
   services_.push_back(NewClusterService(serving_.get(), config_.initial_cluster,
                                         config_.member_id, config_.advertise_client_urls));
+  services_.push_back(NewWatchService(serving_.get(), watch_hub_.get()));
+  watch_hub_->StartWorker();
 
   grpc::ServerBuilder builder;
   std::vector<int> ports(config_.listen_client_urls.size(), 0);
@@ -183,6 +198,8 @@ void Server::Impl::Stop() {
   stopped_ = true;
   Log(LogLevel::kInfo, "server", "stopping");
   if (serving_) serving_->set_stopping();
+  // Watch streams never end by themselves: end them now rather than at gRPC's deadline.
+  if (watch_hub_) watch_hub_->Close();
   // The node first: it answers every request it holds (the executor sends those answers), so
   // nothing is left in flight when the client API closes. gRPC waits for idle clients to hang
   // up until the deadline; the short one only bounds how long answers already sent may take to
@@ -198,6 +215,7 @@ void Server::Impl::Stop() {
   node_.reset();
   transport_.reset();
   kv_.reset();
+  watch_hub_.reset();
   Log(LogLevel::kInfo, "server", "stopped");
 }
 
