@@ -109,11 +109,10 @@ std::pair<std::string, std::string> SplitGrpcMethod(const std::string& full_name
 
 const char* GrpcCodeName(int code) {
   static constexpr const char* kNames[] = {
-      "OK",           "Canceled",        "Unknown",          "InvalidArgument",
-      "DeadlineExceeded", "NotFound",    "AlreadyExists",    "PermissionDenied",
-      "ResourceExhausted", "FailedPrecondition", "Aborted",  "OutOfRange",
-      "Unimplemented", "Internal",       "Unavailable",      "DataLoss",
-      "Unauthenticated"};
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   if (code < 0 || code >= static_cast<int>(std::size(kNames))) return "Unknown";
   return kNames[code];
 }

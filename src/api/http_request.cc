@@ -23,8 +23,7 @@ bool IsFieldValueChar(char c) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -113,8 +112,7 @@ HttpParseResult ParseHttpRequest(std::string_view data) {
     // the first space. TLS handshakes, HTTP/2 prefaces of other verbs and binary junk fail here.
     const size_t n = std::min(data.find(' '), data.size());
     const std::string_view method = data.substr(0, n);
-    if (!std::all_of(method.begin(), method.end(), IsTokenChar) ||
-        (n < data.size() && n == 0)) {
+    if (!std::all_of(method.begin(), method.end(), IsTokenChar) || (n < data.size() && n == 0)) {
       return Bad("bytes that do not start an HTTP request");
     }
     if (data.find('\0') != std::string_view::npos) return Bad("NUL byte in the request head");

@@ -1,7 +1,6 @@
 #include "api/http_server.h"
 
 #include <asio.hpp>
-
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -13,7 +12,9 @@ namespace {
 
 using asio::ip::tcp;
 
-auto NoThrow(asio::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+auto NoThrow(asio::error_code& ec) {
+  return asio::redirect_error(asio::use_awaitable, ec);
+}
 
 void CheckCoroutineExit(std::exception_ptr e) {
   SYNOD_ASSERT(e == nullptr, "an http server coroutine threw");
@@ -86,8 +87,8 @@ Status HttpServer::Impl::Start() {
     const auto results =
         resolver.resolve(host, address.substr(colon + 1), tcp::resolver::passive, ec);
     if (ec || results.empty()) {
-      return Status(ErrorCode::kInvalidArgument, "http listen address " + address + ": " +
-                                                     ec.message());
+      return Status(ErrorCode::kInvalidArgument,
+                    "http listen address " + address + ": " + ec.message());
     }
     const tcp::endpoint endpoint = *results.begin();
     auto acceptor = std::make_unique<tcp::acceptor>(io_);
@@ -199,8 +200,8 @@ std::optional<HttpResponse> HttpServer::Impl::Answer(const std::string& buffer, 
   }
   if (buffer.size() > options_.request_bytes_max) {
     *bad = true;
-    return Plain(431, "request head over " + std::to_string(options_.request_bytes_max) +
-                          " bytes\n");
+    return Plain(431,
+                 "request head over " + std::to_string(options_.request_bytes_max) + " bytes\n");
   }
   return std::nullopt;
 }
@@ -213,9 +214,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options)
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-HttpServer::~HttpServer() { Stop(); }
-void HttpServer::Stop() { impl_->Stop(); }
-const std::vector<std::string>& HttpServer::addresses() const { return impl_->addresses(); }
-HttpServerStats HttpServer::stats() const { return impl_->stats(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
+void HttpServer::Stop() {
+  impl_->Stop();
+}
+const std::vector<std::string>& HttpServer::addresses() const {
+  return impl_->addresses();
+}
+HttpServerStats HttpServer::stats() const {
+  return impl_->stats();
+}
 
 }  // namespace synod::api

@@ -27,7 +27,7 @@ namespace synod::api {
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 struct HttpServerOptions {
-  std::vector<std::string> listen;  // host:port each; port 0 picks a free one
+  std::vector<std::string> listen;            // host:port each; port 0 picks a free one
   std::map<std::string, HttpHandler> routes;  // exact path -> handler
   size_t connections_max = 64;
   size_t request_bytes_max = 8 * 1024;

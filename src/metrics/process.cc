@@ -45,7 +45,9 @@ std::optional<uint64_t> StatmField(std::string_view statm, size_t i) {
   return ToU64(f[i]);
 }
 
-double PageBytes() { return static_cast<double>(sysconf(_SC_PAGESIZE)); }
+double PageBytes() {
+  return static_cast<double>(sysconf(_SC_PAGESIZE));
+}
 
 double OpenFds() {
   std::error_code ec;
@@ -101,31 +103,25 @@ std::optional<uint64_t> ParseBootTime(std::string_view proc_stat) {
 
 void AddProcessMetrics(Registry* registry) {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  registry->AddGaugeCallback("process_resident_memory_bytes", "Resident memory size in bytes.",
-                             [] {
-                               const auto pages =
-                                   ParseStatmResidentPages(ReadSmallFile("/proc/self/statm"));
-                               return pages ? static_cast<double>(*pages) * PageBytes() : 0.0;
-                             });
-  registry->AddGaugeCallback("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                             [] {
-                               const auto pages =
-                                   ParseStatmVirtualPages(ReadSmallFile("/proc/self/statm"));
-                               return pages ? static_cast<double>(*pages) * PageBytes() : 0.0;
-                             });
+  registry->AddGaugeCallback("process_resident_memory_bytes", "Resident memory size in bytes.", [] {
+    const auto pages = ParseStatmResidentPages(ReadSmallFile("/proc/self/statm"));
+    return pages ? static_cast<double>(*pages) * PageBytes() : 0.0;
+  });
+  registry->AddGaugeCallback("process_virtual_memory_bytes", "Virtual memory size in bytes.", [] {
+    const auto pages = ParseStatmVirtualPages(ReadSmallFile("/proc/self/statm"));
+    return pages ? static_cast<double>(*pages) * PageBytes() : 0.0;
+  });
   registry->AddCounterCallback(
       "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", [ticks] {
         const auto s = ParseProcStat(ReadSmallFile("/proc/self/stat"), ticks);
         return s ? s->cpu_seconds : 0.0;
       });
   registry->AddGaugeCallback("process_open_fds", "Number of open file descriptors.", OpenFds);
-  registry->AddGaugeCallback("process_max_fds", "Maximum number of open file descriptors.",
-                             MaxFds);
+  registry->AddGaugeCallback("process_max_fds", "Maximum number of open file descriptors.", MaxFds);
   // The start time never changes: read once.
   const auto s = ParseProcStat(ReadSmallFile("/proc/self/stat"), ticks);
   const auto boot = ParseBootTime(ReadSmallFile("/proc/stat"));
-  const double start =
-      s && boot ? static_cast<double>(*boot) + s->start_after_boot_seconds : 0.0;
+  const double start = s && boot ? static_cast<double>(*boot) + s->start_after_boot_seconds : 0.0;
   registry->AddGaugeCallback("process_start_time_seconds",
                              "Start time of the process since unix epoch in seconds.",
                              [start] { return start; });

@@ -15,7 +15,7 @@ void AddProcessMetrics(Registry* registry);
 
 // Parsers of /proc text, apart so they can be tested on fixed input.
 struct ProcStat {
-  double cpu_seconds = 0;         // utime + stime
+  double cpu_seconds = 0;               // utime + stime
   double start_after_boot_seconds = 0;  // starttime
 };
 // /proc/self/statm: "size resident shared ..." in pages -> resident pages.

@@ -12,8 +12,8 @@ bool ValidName(std::string_view name, bool colon_allowed) {
   if (name.empty()) return false;
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                        (colon_allowed && c == ':');
+    const bool letter =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_allowed && c == ':');
     const bool digit = c >= '0' && c <= '9';
     if (!letter && !(digit && i > 0)) return false;
   }
@@ -121,8 +121,8 @@ Histogram::Histogram(std::vector<double> bounds)
 
 void Histogram::Observe(double v) {
   // Buckets are inclusive upper bounds: v lands in the first bucket whose bound is >= v.
-  const size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
-                                       bounds_.begin());
+  const size_t i =
+      static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(v, std::memory_order_relaxed);
 }
@@ -150,8 +150,8 @@ std::vector<double> ExponentialBuckets(double start, double factor, int count) {
 Registry::Registry() = default;
 Registry::~Registry() = default;
 
-Registry::Entry& Registry::Add(const std::string& name, const std::string& help,
-                               MetricType type, const std::vector<std::string>& label_names) {
+Registry::Entry& Registry::Add(const std::string& name, const std::string& help, MetricType type,
+                               const std::vector<std::string>& label_names) {
   SYNOD_ASSERT(ValidName(name, /*colon_allowed=*/true),
                "metric name outside [a-zA-Z_:][a-zA-Z0-9_:]*");
   for (const std::string& l : label_names) {
@@ -176,8 +176,8 @@ Family<Counter>& Registry::AddCounter(const std::string& name, const std::string
   std::lock_guard lock(mu_);
   Entry& e = Add(name, help, MetricType::kCounter, label_names);
   if (e.series.index() == 0 && std::get<0>(e.series) == nullptr) {
-    std::get<0>(e.series).reset(new Family<Counter>(
-        std::move(label_names), [] { return std::make_unique<Counter>(); }));
+    std::get<0>(e.series).reset(
+        new Family<Counter>(std::move(label_names), [] { return std::make_unique<Counter>(); }));
   }
   auto* f = std::get_if<std::unique_ptr<Family<Counter>>>(&e.series);
   SYNOD_ASSERT(f != nullptr, "a counter name already used by a callback");
@@ -190,8 +190,8 @@ Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& he
   Entry& e = Add(name, help, MetricType::kGauge, label_names);
   if (e.series.index() == 0) {
     SYNOD_ASSERT(std::get<0>(e.series) == nullptr, "fresh entry");
-    e.series = std::unique_ptr<Family<Gauge>>(new Family<Gauge>(
-        std::move(label_names), [] { return std::make_unique<Gauge>(); }));
+    e.series = std::unique_ptr<Family<Gauge>>(
+        new Family<Gauge>(std::move(label_names), [] { return std::make_unique<Gauge>(); }));
   }
   auto* f = std::get_if<std::unique_ptr<Family<Gauge>>>(&e.series);
   SYNOD_ASSERT(f != nullptr, "a gauge name already used by a callback");

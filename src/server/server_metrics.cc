@@ -12,7 +12,9 @@ namespace synod::server {
 namespace {
 
 // etcd's buckets for WAL fsyncs: 1 ms to about 8 s.
-std::vector<double> WalFsyncBuckets() { return metrics::ExponentialBuckets(0.001, 2, 14); }
+std::vector<double> WalFsyncBuckets() {
+  return metrics::ExponentialBuckets(0.001, 2, 14);
+}
 
 api::HttpResponse Text(int status, std::string body) {
   api::HttpResponse r;
@@ -54,22 +56,26 @@ ServerMetrics::ServerMetrics(uint64_t member_id)
                           .AddCounter("etcd_server_health_success",
                                       "The total number of successful health checks")
                           .Get()),
-      health_failures_(registry_
-                           .AddCounter("etcd_server_health_failures",
-                                       "The total number of failed health checks")
-                           .Get()) {
+      health_failures_(
+          registry_
+              .AddCounter("etcd_server_health_failures", "The total number of failed health checks")
+              .Get()) {
   metrics::AddProcessMetrics(&registry_);
   char id[17];
   std::snprintf(id, sizeof(id), "%llx", static_cast<unsigned long long>(member_id_));
-  registry_.AddGaugeCallback("etcd_server_id", "Server or member ID in hexadecimal format. 1 "
+  registry_.AddGaugeCallback("etcd_server_id",
+                             "Server or member ID in hexadecimal format. 1 "
                              "for 'server_id' label with current ID.",
                              [] { return 1.0; }, {{"server_id", id}});
-  registry_.AddGaugeCallback("etcd_server_version", "Which version is running. 1 for "
+  registry_.AddGaugeCallback("etcd_server_version",
+                             "Which version is running. 1 for "
                              "'server_version' label with current version.",
                              [] { return 1.0; }, {{"server_version", kVersion}});
 }
 
-ServerMetrics::~ServerMetrics() { StopServing(); }
+ServerMetrics::~ServerMetrics() {
+  StopServing();
+}
 
 std::function<void(std::chrono::nanoseconds)> ServerMetrics::WalSyncObserver() {
   return [h = &wal_fsync_](std::chrono::nanoseconds d) {
@@ -84,7 +90,8 @@ void ServerMetrics::WatchNode(const node::Node* node, const KvMachine* kv) {
   commit_at_start_ = node->Info().commit;
   metrics::Registry& r = registry_;
   auto gauge = [&](const char* name, const char* help, auto read) {
-    r.AddGaugeCallback(name, help, [node, read] { return static_cast<double>(read(node->Info())); });
+    r.AddGaugeCallback(name, help,
+                       [node, read] { return static_cast<double>(read(node->Info())); });
   };
   using Info = node::NodeInfo;
   gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
@@ -95,10 +102,14 @@ void ServerMetrics::WatchNode(const node::Node* node, const KvMachine* kv) {
                        "The number of leader changes seen.",
                        [node] { return static_cast<double>(node->Info().leader_changes); });
   // etcd exports these two as gauges holding the indexes, despite the _total.
-  gauge("etcd_server_proposals_committed_total", "The total number of consensus proposals "
-        "committed.", [](const Info& i) { return i.commit.value; });
-  gauge("etcd_server_proposals_applied_total", "The total number of consensus proposals "
-        "applied.", [](const Info& i) { return i.applied.value; });
+  gauge("etcd_server_proposals_committed_total",
+        "The total number of consensus proposals "
+        "committed.",
+        [](const Info& i) { return i.commit.value; });
+  gauge("etcd_server_proposals_applied_total",
+        "The total number of consensus proposals "
+        "applied.",
+        [](const Info& i) { return i.applied.value; });
   r.AddCounterCallback("etcd_server_proposals_failed_total",
                        "The total number of failed proposals seen.",
                        [node] { return static_cast<double>(node->Info().proposals_failed); });
@@ -124,7 +135,9 @@ void ServerMetrics::WatchNode(const node::Node* node, const KvMachine* kv) {
                      [kv] { return static_cast<double>(kv->DiskBytes()); });
 }
 
-std::string ServerMetrics::MetricsText() { return registry_.Render(); }
+std::string ServerMetrics::MetricsText() {
+  return registry_.Render();
+}
 
 Verdict ServerMetrics::Health() {
   Verdict v = CheckHealth(node_->Info());
@@ -132,7 +145,9 @@ Verdict ServerMetrics::Health() {
   return v;
 }
 
-Verdict ServerMetrics::Ready() { return CheckReady(node_->Info(), commit_at_start_, &caught_up_); }
+Verdict ServerMetrics::Ready() {
+  return CheckReady(node_->Info(), commit_at_start_, &caught_up_);
+}
 
 Status ServerMetrics::Serve(const std::vector<std::string>& host_ports) {
   SYNOD_ASSERT(node_ != nullptr, "WatchNode before Serve");

@@ -1,11 +1,10 @@
 // HTTP request parsing on fixed bytes, and the HTTP server over real sockets on 127.0.0.1.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
@@ -47,20 +46,20 @@ TEST(HttpParse, IncompleteUntilTheBlankLine) {
 
 TEST(HttpParse, BadRequests) {
   const char* bad[] = {
-      "GET /x HTTP/1.1\r\n\r\n",                          // 1.1 without Host
-      "GET /x HTTP/2.0\r\nHost: h\r\n\r\n",               // version
-      "GET x HTTP/1.1\r\nHost: h\r\n\r\n",                // not origin form
-      "GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n",       // absolute form: not served
-      "GET  /x HTTP/1.1\r\nHost: h\r\n\r\n",              // two spaces
-      "GET /x HTTP/1.1 extra\r\nHost: h\r\n\r\n",         // four parts
-      "GET /x HTTP/1.1\r\nHost : h\r\n\r\n",              // space before colon
-      "GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",    // obs-fold
-      "GET /x HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",    // not a field
-      "GET /x HTTP/1.1\r\nHost: h\x01\r\n\r\n",           // control byte in a value
-      "GET /x HTTP/1.1\r\nHost: h\nX: y\r\n\r\n",         // bare LF
-      "GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n",        // a body
+      "GET /x HTTP/1.1\r\n\r\n",                                  // 1.1 without Host
+      "GET /x HTTP/2.0\r\nHost: h\r\n\r\n",                       // version
+      "GET x HTTP/1.1\r\nHost: h\r\n\r\n",                        // not origin form
+      "GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n",               // absolute form: not served
+      "GET  /x HTTP/1.1\r\nHost: h\r\n\r\n",                      // two spaces
+      "GET /x HTTP/1.1 extra\r\nHost: h\r\n\r\n",                 // four parts
+      "GET /x HTTP/1.1\r\nHost : h\r\n\r\n",                      // space before colon
+      "GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",            // obs-fold
+      "GET /x HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",            // not a field
+      "GET /x HTTP/1.1\r\nHost: h\x01\r\n\r\n",                   // control byte in a value
+      "GET /x HTTP/1.1\r\nHost: h\nX: y\r\n\r\n",                 // bare LF
+      "GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n",  // a body
       "GET /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",  // a body
-      "G(T /x HTTP/1.1\r\nHost: h\r\n\r\n",               // method not a token
+      "G(T /x HTTP/1.1\r\nHost: h\r\n\r\n",                                // method not a token
   };
   for (const char* b : bad) {
     EXPECT_EQ(ParseHttpRequest(b).state, HttpParseState::kBad) << b;
@@ -69,8 +68,7 @@ TEST(HttpParse, BadRequests) {
 
 TEST(HttpParse, GarbageIsBadBeforeAnyLineEnds) {
   // A TLS ClientHello, an HTTP/2 preface's binary tail, a leading space, a NUL.
-  EXPECT_EQ(ParseHttpRequest(std::string("\x16\x03\x01\x02\x00", 5)).state,
-            HttpParseState::kBad);
+  EXPECT_EQ(ParseHttpRequest(std::string("\x16\x03\x01\x02\x00", 5)).state, HttpParseState::kBad);
   EXPECT_EQ(ParseHttpRequest(" GET").state, HttpParseState::kBad);
   EXPECT_EQ(ParseHttpRequest(std::string("GET /\0", 6)).state, HttpParseState::kBad);
   EXPECT_EQ(ParseHttpRequest("GE").state, HttpParseState::kIncomplete);
@@ -222,8 +220,8 @@ TEST_F(HttpServerTest, ConnectionsAboveTheLimitAreClosed) {
   // Once the held connection is gone the server answers again (bounded retries).
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
-    served = Exchange(address_, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n").starts_with(
-        "HTTP/1.1 200");
+    served =
+        Exchange(address_, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n").starts_with("HTTP/1.1 200");
   }
   EXPECT_TRUE(served);
 }

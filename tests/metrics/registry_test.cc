@@ -1,4 +1,6 @@
 // The registry's Prometheus text, byte for byte, and the /proc parsers on fixed input.
+#include "metrics/registry.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,7 +8,6 @@
 #include <thread>
 
 #include "metrics/process.h"
-#include "metrics/registry.h"
 
 namespace synod::metrics {
 namespace {
