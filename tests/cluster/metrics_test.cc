@@ -121,7 +121,9 @@ std::map<std::string, double> ParseMetrics(const std::string& text) {
                                      "0123456789_:"),
               std::string::npos)
         << line;
-    if (brace != std::string::npos) EXPECT_EQ(series.back(), '}') << line;
+    if (brace != std::string::npos) {
+      EXPECT_EQ(series.back(), '}') << line;
+    }
     char* end = nullptr;
     const double v = std::strtod(value.c_str(), &end);
     EXPECT_TRUE(end != value.c_str() && *end == '\0') << "value: " << line;
