@@ -71,6 +71,7 @@ class Node::Loop {
   void ExpireRequests(Clock::time_point now);
   void FailAll(const Status& s);
   void PublishInfo();
+  void CountInfo(uint64_t NodeInfo::*counter);
   void Log(const std::string& event) {
     if (opts_.log) opts_.log(event);
   }
@@ -262,7 +263,7 @@ void Node::Loop::HandleReady() {
     it->second.indexed = true;
   }
   raw_->Advance();
-  ++info_.readies;
+  CountInfo(&NodeInfo::readies);
   ServeReads();
   MaybeSnapshot();
 }
@@ -287,7 +288,7 @@ void Node::Loop::ApplyEntries(const std::vector<raft::Entry>& entries) {
     if (header->node != opts_.id.value) continue;
     auto it = proposals_.find(header->seq);
     if (it == proposals_.end()) continue;  // timed out; the command still took effect
-    ++info_.proposals_committed;
+    CountInfo(&NodeInfo::proposals_committed);
     it->second.done(std::move(result));
     proposals_.erase(it);
   }
@@ -330,7 +331,7 @@ void Node::Loop::MaybeSnapshot() {
 void Node::Loop::ExpireRequests(Clock::time_point now) {
   // Both maps are in arrival order and share one timeout, so expired ones are at the front.
   while (!proposals_.empty() && proposals_.begin()->second.deadline <= now) {
-    ++info_.proposals_failed;
+    CountInfo(&NodeInfo::proposals_failed);
     proposals_.begin()->second.done(Status(ErrorCode::kTimeout, "request timed out"));
     proposals_.erase(proposals_.begin());
   }
@@ -352,17 +353,23 @@ void Node::Loop::FailAll(const Status& s) {
   }
 }
 
+void Node::Loop::CountInfo(uint64_t NodeInfo::*counter) {
+  // Under the lock: Info() copies info_ from other threads (the metrics endpoint).
+  std::lock_guard<std::mutex> lock(info_mu_);
+  ++(info_.*counter);
+}
+
 void Node::Loop::PublishInfo() {
   const raft::NodeStatus st = raw_->GetStatus();
-  if (st.leader != last_leader_) {
-    if (st.leader != raft::kNoNode) {
-      Log("leader is " + std::to_string(st.leader.value) + " in term " +
-          std::to_string(st.term.value));
-    }
-    last_leader_ = st.leader;
-    ++info_.leader_changes;
+  // Counted as etcd counts leader changes: a new known leader, not the loss of one.
+  const bool new_leader = st.leader != last_leader_ && st.leader != raft::kNoNode;
+  if (new_leader) {
+    Log("leader is " + std::to_string(st.leader.value) + " in term " +
+        std::to_string(st.term.value));
   }
+  last_leader_ = st.leader;
   std::lock_guard<std::mutex> lock(info_mu_);
+  if (new_leader) ++info_.leader_changes;
   info_.id = st.id;
   info_.term = st.term;
   info_.leader = st.leader;

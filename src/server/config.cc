@@ -63,6 +63,10 @@ Status Finish(ServerConfig* c, const std::string& initial_cluster, const std::st
       if (!hp.ok()) return hp.status();
     }
   }
+  for (const std::string& url : c->listen_metrics_urls) {
+    auto hp = HostPortOfUrl(url);
+    if (!hp.ok()) return Invalid("--listen-metrics-urls: " + hp.status().message());
+  }
   c->member_id = self->id;
   std::vector<uint64_t> ids;
   for (const ClusterMember& m : c->initial_cluster) ids.push_back(m.id);
@@ -141,6 +145,10 @@ FlagsOutcome ParseFlags(int argc, const char* const* argv) {
       ->delimiter(',');
   app.add_option("--initial-advertise-peer-urls", c.initial_advertise_peer_urls,
                  "This member's peer URLs as the other members reach it")->delimiter(',');
+  app.add_option("--listen-metrics-urls", c.listen_metrics_urls,
+                 "URLs to serve HTTP on: /metrics (Prometheus), /health, /readyz, /livez "
+                 "(comma-separated or repeated; none by default)")
+      ->delimiter(',');
   app.add_option("--initial-cluster", initial_cluster,
                  "Every member of a new cluster: name=peer-url,... (same on every member)");
   app.add_option("--initial-cluster-state", state,

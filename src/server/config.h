@@ -27,6 +27,8 @@ struct ServerConfig {
   std::vector<std::string> advertise_client_urls{"http://localhost:2379"};
   std::vector<std::string> listen_peer_urls{"http://localhost:2380"};
   std::vector<std::string> initial_advertise_peer_urls{"http://localhost:2380"};
+  // HTTP for /metrics, /health, /readyz, /livez; none by default, as etcd.
+  std::vector<std::string> listen_metrics_urls;
   std::vector<ClusterMember> initial_cluster;  // sorted by name
   ClusterState initial_cluster_state = ClusterState::kNew;
   std::string initial_cluster_token = "etcd-cluster";

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "api/grpc_metrics.h"
 #include "base/assert.h"
 #include "node/node.h"
 #include "server/cluster_service.h"
@@ -16,6 +17,7 @@
 #include "server/kv_service.h"
 #include "server/log.h"
 #include "server/maintenance_service.h"
+#include "server/server_metrics.h"
 #include "server/serving_context.h"
 #include "server/watch_hub.h"
 #include "server/watch_service.h"
@@ -51,8 +53,11 @@ class Server::Impl {
   Status OpenNode();
   Status StartPeers();
   Status StartClientApi();
+  Status StartMetrics();
 
   const ServerConfig config_;
+  // First in, last out: the WAL and gRPC report into it until they are gone.
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<WatchHub> watch_hub_;  // KvMachine reports to it: destroyed after kv_
   std::unique_ptr<KvMachine> kv_;
   std::unique_ptr<transport::Transport> transport_;
@@ -79,6 +84,7 @@ Status Server::Impl::Start() {
           std::to_string(config_.member_id) + " of cluster " + std::to_string(config_.cluster_id) +
           " in " + config_.data_dir);
 
+  metrics_ = std::make_unique<ServerMetrics>(config_.member_id);
   KvMachineOptions ko;
   ko.dir = config_.data_dir + "/kv";
   ko.store.txn_ops_max = config_.max_txn_ops;
@@ -100,7 +106,8 @@ Status Server::Impl::Start() {
 
   if (s = OpenNode(); !s.ok()) return s;
   if (s = StartPeers(); !s.ok()) return s;
-  return StartClientApi();
+  if (s = StartClientApi(); !s.ok()) return s;
+  return StartMetrics();
 }
 
 Status Server::Impl::OpenNode() {
@@ -132,6 +139,7 @@ Status Server::Impl::OpenNode() {
   no.request_timeout = std::chrono::milliseconds(5000 + 2 * config_.election_timeout_ms);
   no.send = [t = transport_.get()](std::vector<raft::Message> m) { t->Send(std::move(m)); };
   no.log = [](std::string_view m) { Log(LogLevel::kInfo, "raft", m); };
+  no.wal.writer.on_sync = metrics_->WalSyncObserver();
   auto node = node::Node::Open(no, kv_.get());
   if (!node.ok()) return node.status();
   node_ = std::move(node.value());
@@ -177,6 +185,9 @@ Status Server::Impl::StartClientApi() {
       static_cast<int>(config_.max_request_bytes + kGrpcHeadroomBytes));
   builder.SetMaxSendMessageSize(std::numeric_limits<int>::max());
   for (auto& service : services_) builder.RegisterService(service.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> hooks;
+  hooks.push_back(api::NewGrpcMetricsInterceptorFactory(&metrics_->registry()));
+  builder.experimental().SetInterceptorCreators(std::move(hooks));
   grpc_ = builder.BuildAndStart();
   if (grpc_ == nullptr) {
     return Status(ErrorCode::kIoError, "cannot serve clients on the --listen-client-urls");
@@ -193,10 +204,24 @@ Status Server::Impl::StartClientApi() {
   return Status::Ok();
 }
 
+Status Server::Impl::StartMetrics() {
+  metrics_->WatchNode(node_.get(), kv_.get());
+  if (config_.listen_metrics_urls.empty()) return Status::Ok();
+  std::vector<std::string> host_ports;
+  for (const std::string& url : config_.listen_metrics_urls) {
+    auto hp = HostPortOfUrl(url);
+    SYNOD_ASSERT(hp.ok(), "urls are checked when the flags are parsed");
+    host_ports.push_back(hp.value());
+  }
+  return metrics_->Serve(host_ports);
+}
+
 void Server::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
   Log(LogLevel::kInfo, "server", "stopping");
+  // The endpoints read the node and the store: they go first.
+  if (metrics_) metrics_->StopServing();
   if (serving_) serving_->set_stopping();
   // Watch streams never end by themselves: end them now rather than at gRPC's deadline.
   if (watch_hub_) watch_hub_->Close();

@@ -141,7 +141,12 @@ Status WalWriter::WriteBatch(std::vector<Pending>& batch, bool sync) {
     if (!lsn.ok()) return lsn.status();
     SYNOD_ASSERT(lsn.value() == p.lsn, "the Wal numbered a record differently from the queue");
   }
-  return sync ? wal_->Sync() : wal_->Flush();
+  if (!sync) return wal_->Flush();
+  if (!options_.on_sync) return wal_->Sync();
+  const auto start = std::chrono::steady_clock::now();
+  Status s = wal_->Sync();
+  options_.on_sync(std::chrono::steady_clock::now() - start);
+  return s;
 }
 
 void WalWriter::PublishWalState() {

@@ -17,6 +17,7 @@
 // and every later call returns it (see wal.h for why there is no retry).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,9 @@ struct WalWriterOptions {
   uint64_t pending_bytes_max = 64 << 20;
   // Records appended but not yet durable, at most; bounds the queue's bookkeeping.
   uint64_t pending_records_max = 1 << 16;
+  // Optional: told, on the sync thread, how long each batch's Wal::Sync (flush and fdatasync)
+  // took, for latency metrics. Must be quick and must not call the writer.
+  std::function<void(std::chrono::nanoseconds)> on_sync;
 };
 
 struct WalWriterStats {

@@ -72,6 +72,15 @@ std::string LocalCluster::endpoints() const {
   return out;
 }
 
+void LocalCluster::ServeMetrics() {
+  const std::vector<int> ports = FreePorts(size());
+  for (int i = 0; i < size(); ++i) members_[i].metrics_port = ports[i];
+}
+
+std::string LocalCluster::metrics_endpoint(int i) const {
+  return "127.0.0.1:" + std::to_string(members_[i].metrics_port);
+}
+
 std::vector<std::string> LocalCluster::Flags(int i) const {
   const Member& m = members_[i];
   auto peer_url = [](int port) { return "http://127.0.0.1:" + std::to_string(port); };
@@ -91,6 +100,7 @@ std::vector<std::string> LocalCluster::Flags(int i) const {
       "--initial-cluster-token=test-" + std::to_string(getpid()),
       "--initial-cluster-state=new",
   };
+  if (m.metrics_port != 0) f.push_back("--listen-metrics-urls=" + peer_url(m.metrics_port));
   f.insert(f.end(), extra_flags_.begin(), extra_flags_.end());
   return f;
 }

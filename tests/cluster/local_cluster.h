@@ -19,6 +19,9 @@ class LocalCluster {
   LocalCluster(std::string synod_path, int size, std::vector<std::string> extra_flags = {});
   ~LocalCluster();  // kills every member, removes the directory
 
+  // Gives every member a free port for --listen-metrics-urls (/metrics, /health, ...). Call
+  // before the first start.
+  void ServeMetrics();
   bool StartAll(std::string* error);
   bool Start(int i, std::string* error);
   void Kill9(int i);
@@ -33,6 +36,7 @@ class LocalCluster {
   std::string endpoints() const;      // all of them, comma-separated
   int peer_port(int i) const { return members_[i].peer_port; }
   std::string data_dir(int i) const { return dir_ + "/" + members_[i].name; }
+  std::string metrics_endpoint(int i) const;  // 127.0.0.1:port, after ServeMetrics()
   const std::string& dir() const { return dir_; }
   EtcdClient& client(int i) { return *members_[i].client; }
 
@@ -48,6 +52,7 @@ class LocalCluster {
     std::string name;
     int client_port = 0;
     int peer_port = 0;
+    int metrics_port = 0;  // 0: no --listen-metrics-urls
     Child child;
     std::unique_ptr<EtcdClient> client;
   };

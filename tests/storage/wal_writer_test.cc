@@ -192,6 +192,28 @@ TEST(WalWriter, UnsyncedRecordsAreWrittenThenCoveredByALaterSync) {
   EXPECT_EQ(ReadBack(dir.path()).size(), 11u);
 }
 
+TEST(WalWriter, OnSyncReportsEachSyncedBatchOnly) {
+  TempDir dir;
+  std::atomic<int> syncs{0};
+  std::atomic<int64_t> total_ns{0};
+  WalWriterOptions o = SmallOptions();
+  o.on_sync = [&](std::chrono::nanoseconds d) {
+    ++syncs;
+    total_ns += d.count();
+  };
+  std::unique_ptr<WalWriter> w = OpenWriter(dir.path(), o);
+  uint64_t lsn = w->Append(1, "unsynced", /*sync=*/false).value();
+  ASSERT_TRUE(w->Wait(lsn).ok());
+  EXPECT_EQ(syncs.load(), 0);  // a flush is not an fsync
+  for (int i = 0; i < 3; ++i) {
+    lsn = w->Append(1, Tag(0, i), /*sync=*/true).value();
+    ASSERT_TRUE(w->Wait(lsn).ok());  // the observer runs before the batch completes
+  }
+  EXPECT_EQ(syncs.load(), 3);
+  EXPECT_GT(total_ns.load(), 0);
+  ASSERT_TRUE(w->Close().ok());
+}
+
 TEST(WalWriter, AppendAfterCloseIsUnavailable) {
   TempDir dir;
   std::unique_ptr<WalWriter> w = OpenWriter(dir.path());
