@@ -1,5 +1,6 @@
 #include "server/lease_ticker.h"
 
+#include <cstdio>
 #include <string>
 
 #include "base/assert.h"
@@ -42,8 +43,9 @@ void LeaseTicker::TickOnce() {
   const std::vector<int64_t> due = lessor_->Tick(leader, info.term.value);
   if (due.empty()) return;
   if (opts_.log) {
-    opts_.log("revoking " + std::to_string(due.size()) + " expired lease(s), first " +
-              std::to_string(due.front()));
+    char first[24];  // in hex, as etcdctl prints lease ids
+    std::snprintf(first, sizeof(first), "%016llx", static_cast<unsigned long long>(due.front()));
+    opts_.log("revoking " + std::to_string(due.size()) + " expired lease(s), first " + first);
   }
   for (const int64_t id : due) {
     serverpb::Command c;

@@ -182,6 +182,13 @@ TEST_F(LeaseTest, EtcdctlGrantKeepAliveTimeToLiveListRevoke) {
             std::string::npos);
   EXPECT_EQ(EtcdctlOk({"get", "kept/", "--prefix"}), "");
   EXPECT_NE(EtcdctlOk({"lease", "timetolive", kept}).find("already expired"), std::string::npos);
+  // A keep-alive of a lease that is gone answers TTL 0, which the client reports as not found.
+  const CommandResult late = Etcdctl({"lease", "keep-alive", "--once", kept});
+  EXPECT_NE(late.exit_code, 0);
+  EXPECT_NE(late.err.find("etcdserver: requested lease not found"), std::string::npos)
+      << late.out << late.err;
+  EXPECT_NE(EtcdctlOk({"lease", "keep-alive", "--once", other}).find("keepalived with TTL(600)"),
+            std::string::npos);
   const CommandResult again = Etcdctl({"lease", "revoke", kept});
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("etcdserver: requested lease not found"), std::string::npos)
