@@ -42,8 +42,8 @@ void Lessor::Reset(const std::vector<mvcc::Lease>& leases) {
     e.expiry = now + Seconds(l.ttl_seconds);
     deadlines_.insert({e.expiry, l.id});
   }
-  // A leader that restores a snapshot keeps leading; its leases start a full TTL from now,
-  // which is at least what a promotion would give them, so nothing else needs redoing.
+  // Runs at start and when a follower installs a snapshot: the expiries this member measured
+  // are lost or stale, so each lease gets a full TTL; becoming leader later extends them anyway.
   SYNOD_ASSERT(deadlines_.size() == leases_.size(), "one deadline per lease");
 }
 

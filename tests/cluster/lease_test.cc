@@ -240,5 +240,52 @@ TEST_F(LeaseTest, ExpiryContinuesAfterLeaderKilled) {
   EXPECT_EQ(list.find(lapsing), std::string::npos) << list;
 }
 
+// The KeepAlive stream at the gRPC level: requests pipelined on one stream (for a live lease,
+// a lease that never existed, the live one again) get one answer each, with the
+// granted TTL or 0; closing the client's side then ends the stream with OK once all are out.
+TEST_F(LeaseTest, KeepAliveStreamAnswersEachRequestThenEndsOnHalfClose) {
+  StartCluster();
+  const int follower = (leader_ + 1) % cluster_->size();
+  auto channel =
+      grpc::CreateChannel(cluster_->endpoint(follower), grpc::InsecureChannelCredentials());
+  auto lease = etcdserverpb::Lease::NewStub(channel);
+  etcdserverpb::LeaseGrantRequest grant;
+  grant.set_ttl(30);
+  etcdserverpb::LeaseGrantResponse granted;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    ASSERT_TRUE(lease->LeaseGrant(&ctx, grant, &granted).ok());
+  }
+  ASSERT_GT(granted.id(), 0);
+  EXPECT_EQ(granted.ttl(), 30);
+  EXPECT_GT(granted.header().revision(), 0);
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+  auto stream = lease->LeaseKeepAlive(&ctx);
+  const int64_t ids[] = {granted.id(), granted.id() + 1, granted.id()};
+  for (int64_t id : ids) {
+    etcdserverpb::LeaseKeepAliveRequest req;
+    req.set_id(id);
+    ASSERT_TRUE(stream->Write(req));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  std::vector<std::pair<int64_t, int64_t>> answers;
+  etcdserverpb::LeaseKeepAliveResponse resp;
+  while (stream->Read(&resp)) {
+    answers.emplace_back(resp.id(), resp.ttl());
+    EXPECT_NE(resp.header().member_id(), 0u);
+  }
+  const grpc::Status end = stream->Finish();
+  EXPECT_TRUE(end.ok()) << end.error_message();
+  // Answers may leave in any order (the executor builds them); each carries its lease id.
+  std::vector<std::pair<int64_t, int64_t>> expected = {
+      {granted.id(), 30}, {granted.id() + 1, 0}, {granted.id(), 30}};
+  std::sort(answers.begin(), answers.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(answers, expected);
+}
+
 }  // namespace
 }  // namespace synod::cluster_test
