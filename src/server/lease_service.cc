@@ -61,9 +61,9 @@ void ProposeThen(ServingContext* ctx, const serverpb::Command& command,
   });
 }
 
-// LeaseKeepAlive: each request is proposed as a keep-alive command and answered, in the order
-// the applies finish, once applied. A failed proposal ends the stream with the node's error
-// (etcd clients open a new stream). Every event changes the state under mu_ and decides there
+// LeaseKeepAlive: each request is proposed as a keep-alive command and answered once applied
+// (answers may leave out of request order: each carries its lease id, as in etcd). A failed
+// proposal ends the stream with the node's error (etcd clients open a new stream). Every event changes the state under mu_ and decides there
 // what to start next (Step); gRPC operations are started after the lock is released, since
 // gRPC may run a reaction inline on the thread that starts an operation. The stream deletes
 // itself once gRPC is done with it (OnDone) and no proposal of it is still in flight.
