@@ -159,6 +159,14 @@ mvcc::CompactRequest FromProto(const etcdserverpb::CompactionRequest& r) {
   return mvcc::CompactRequest{r.revision()};
 }
 
+mvcc::LeaseGrantRequest FromProto(const etcdserverpb::LeaseGrantRequest& r) {
+  return mvcc::LeaseGrantRequest{r.id(), r.ttl()};
+}
+
+mvcc::LeaseRevokeRequest FromProto(const etcdserverpb::LeaseRevokeRequest& r) {
+  return mvcc::LeaseRevokeRequest{r.id()};
+}
+
 void ToProto(const mvcc::KeyValue& kv, mvccpb::KeyValue* out) {
   out->set_key(kv.key);
   out->set_create_revision(kv.create_revision);

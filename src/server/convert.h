@@ -13,6 +13,8 @@ mvcc::PutRequest FromProto(const etcdserverpb::PutRequest& r);
 mvcc::DeleteRangeRequest FromProto(const etcdserverpb::DeleteRangeRequest& r);
 mvcc::TxnRequest FromProto(const etcdserverpb::TxnRequest& r);
 mvcc::CompactRequest FromProto(const etcdserverpb::CompactionRequest& r);
+mvcc::LeaseGrantRequest FromProto(const etcdserverpb::LeaseGrantRequest& r);
+mvcc::LeaseRevokeRequest FromProto(const etcdserverpb::LeaseRevokeRequest& r);
 
 void ToProto(const mvcc::KeyValue& kv, mvccpb::KeyValue* out);
 // Results fill everything but the header, which the service owns (except the headers of

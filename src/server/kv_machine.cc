@@ -39,18 +39,25 @@ Status SyncDir(const std::string& dir) {
 
 // A committed command this member cannot decode means its log or its build is not the
 // others'; applying anything else would let the replicas diverge, so it stops here.
-mvcc::WriteRequest DecodeOrDie(raft::LogIndex index, std::string_view command) {
+serverpb::Command ParseOrDie(raft::LogIndex index, std::string_view command) {
   serverpb::Command c;
   const bool parsed = c.ParseFromArray(command.data(), static_cast<int>(command.size()));
   if (!parsed) {
     const std::string msg = "undecodable command at index " + std::to_string(index.value);
     SYNOD_ASSERT(parsed, msg.c_str());
   }
+  return c;
+}
+
+mvcc::WriteRequest DecodeOrDie(raft::LogIndex index, const serverpb::Command& c) {
   switch (c.op_case()) {
     case serverpb::Command::kPut: return FromProto(c.put());
     case serverpb::Command::kDeleteRange: return FromProto(c.delete_range());
     case serverpb::Command::kTxn: return FromProto(c.txn());
     case serverpb::Command::kCompaction: return FromProto(c.compaction());
+    case serverpb::Command::kLeaseGrant: return FromProto(c.lease_grant());
+    case serverpb::Command::kLeaseRevoke: return FromProto(c.lease_revoke());
+    case serverpb::Command::kLeaseKeepAlive:  // not a write: Apply handles it before
     case serverpb::Command::OP_NOT_SET: break;
   }
   const std::string msg = "command of unknown kind at index " + std::to_string(index.value) +
@@ -79,6 +86,7 @@ Result<std::unique_ptr<KvMachine>> KvMachine::Open(const KvMachineOptions& optio
   }
   Status s = m->OpenStore(options.dir);
   if (!s.ok()) return s;
+  if (s = m->ResetLessor(); !s.ok()) return s;
   if (options.observer != nullptr) options.observer->OnReset(m->store_->revision());
   return m;
 }
@@ -93,7 +101,9 @@ Status KvMachine::OpenStore(const std::string& path) {
 }
 
 std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
-  const mvcc::WriteRequest request = DecodeOrDie(index, command);
+  const serverpb::Command parsed = ParseOrDie(index, command);
+  if (parsed.has_lease_keep_alive()) return ApplyKeepAlive(index, parsed.lease_keep_alive().id());
+  const mvcc::WriteRequest request = DecodeOrDie(index, parsed);
   ApplyOutcome outcome = store_->Apply(ToStore(index), request);
   if (!outcome.ok() && outcome.error().fatal()) {
     // The store could not record the entry: going on would acknowledge writes it lost.
@@ -103,10 +113,37 @@ std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
     SYNOD_ASSERT(false, msg.c_str());
   }
   SYNOD_ASSERT(store_->applied_index() == ToStore(index), "apply must consume the entry");
+  TellLessor(request, outcome);
   if (opts_.observer != nullptr && outcome.ok() && !outcome.value().events.empty()) {
     opts_.observer->OnApply(outcome.value().revision, outcome.value().events);
   }
   return std::any(std::move(outcome));
+}
+
+std::any KvMachine::ApplyKeepAlive(raft::LogIndex index, int64_t lease) {
+  ApplyEmpty(index);  // nothing changes in the key space; the index still moves
+  KeepAliveOutcome out;
+  out.revision = store_->revision();
+  if (opts_.lessor != nullptr) out.ttl_seconds = opts_.lessor->Refreshed(lease);
+  return std::any(out);
+}
+
+void KvMachine::TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome) {
+  if (opts_.lessor == nullptr) return;
+  if (const auto* g = std::get_if<mvcc::LeaseGrantRequest>(&request)) {
+    if (outcome.ok()) opts_.lessor->Granted(g->id, g->ttl_seconds);
+  } else if (const auto* r = std::get_if<mvcc::LeaseRevokeRequest>(&request)) {
+    // Revoked or not found: either way the store holds no such lease now.
+    opts_.lessor->Revoked(r->id);
+  }
+}
+
+Status KvMachine::ResetLessor() {
+  if (opts_.lessor == nullptr) return Status::Ok();
+  auto leases = store_->Leases();
+  if (!leases.ok()) return leases.error().ToStatus();
+  opts_.lessor->Reset(leases.value());
+  return Status::Ok();
 }
 
 void KvMachine::ApplyEmpty(raft::LogIndex index) {
@@ -172,6 +209,7 @@ Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
                   "snapshot image holds index " + std::to_string(AppliedIndex().value) +
                       ", expected " + std::to_string(index.value));
   }
+  if (s = ResetLessor(); !s.ok()) return s;
   if (opts_.observer != nullptr) opts_.observer->OnReset(store_->revision());
   s = RemoveAll(old);
   if (!s.ok()) Log("cannot remove " + old + ": " + s.message());

@@ -3,7 +3,12 @@
 // Commands are serverpb.Command protos (command.proto): the client's etcd request as it
 // arrived. Apply converts one to the store's WriteRequest and applies it at the entry's index,
 // atomically with the index (mvcc::Store::Apply), so a restarted member re-applies exactly the
-// entries after AppliedIndex(). The proposer receives the std::any `ApplyOutcome`.
+// entries after AppliedIndex(). The proposer receives the std::any `ApplyOutcome` (a lease
+// keep-alive: `KeepAliveOutcome`).
+//
+// Leases: the store keeps which leases exist; the optional Lessor (lessor.h) keeps when they
+// expire. Apply tells it of every grant, keep-alive and revoke, and Open and Restore rebuild it
+// from the store's leases.
 //
 // Snapshots: a RocksDB checkpoint of the store (which also flushes the store, so the log
 // before it may be discarded) packed into one image (snapshot_image.h). The image travels
@@ -31,6 +36,7 @@
 #include "mvcc/store.h"
 #include "node/state_machine.h"
 #include "server/apply_observer.h"
+#include "server/lessor.h"
 
 namespace synod::server {
 
@@ -43,10 +49,17 @@ struct KvMachineOptions {
   // Told of every applied change and of every store (re)open, on the loop thread (the watch
   // hub). Must outlive the machine; nullptr: nobody listens.
   ApplyObserver* observer = nullptr;
+  Lessor* lessor = nullptr;  // optional; must outlive the machine
 };
 
 // What Apply hands the proposer: the store's answer, or its request error.
 using ApplyOutcome = mvcc::Outcome<mvcc::ApplyResult>;
+// What Apply hands the proposer of a keep-alive: the lease's granted TTL (0: no such lease)
+// and the store's revision.
+struct KeepAliveOutcome {
+  int64_t ttl_seconds = 0;
+  int64_t revision = 0;
+};
 
 class KvMachine final : public node::StateMachine {
  public:
@@ -70,6 +83,9 @@ class KvMachine final : public node::StateMachine {
  private:
   explicit KvMachine(const KvMachineOptions& options) : opts_(options) {}
   Status OpenStore(const std::string& path);
+  std::any ApplyKeepAlive(raft::LogIndex index, int64_t lease);
+  void TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome);
+  Status ResetLessor();  // from the store's leases
   void Log(std::string_view message) const {
     if (opts_.log) opts_.log(message);
   }

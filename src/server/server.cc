@@ -15,6 +15,9 @@
 #include "server/executor.h"
 #include "server/kv_machine.h"
 #include "server/kv_service.h"
+#include "server/lease_service.h"
+#include "server/lease_ticker.h"
+#include "server/lessor.h"
 #include "server/log.h"
 #include "server/maintenance_service.h"
 #include "server/server_metrics.h"
@@ -54,14 +57,19 @@ class Server::Impl {
   Status StartPeers();
   Status StartClientApi();
   Status StartMetrics();
+  void StartLessor();
 
   const ServerConfig config_;
   // First in, last out: the WAL and gRPC report into it until they are gone.
   std::unique_ptr<ServerMetrics> metrics_;
+  // Before kv_ and node_: both call into it, the node until it has stopped.
+  std::unique_ptr<Lessor> lessor_;
+  std::unique_ptr<LeaseIdGenerator> lease_ids_;
   std::unique_ptr<WatchHub> watch_hub_;  // KvMachine reports to it: destroyed after kv_
   std::unique_ptr<KvMachine> kv_;
   std::unique_ptr<transport::Transport> transport_;
   std::unique_ptr<node::Node> node_;
+  std::unique_ptr<LeaseTicker> lease_ticker_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<ServingContext> serving_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
@@ -85,6 +93,7 @@ Status Server::Impl::Start() {
           " in " + config_.data_dir);
 
   metrics_ = std::make_unique<ServerMetrics>(config_.member_id);
+  StartLessor();
   KvMachineOptions ko;
   ko.dir = config_.data_dir + "/kv";
   ko.store.txn_ops_max = config_.max_txn_ops;
@@ -100,14 +109,38 @@ Status Server::Impl::Start() {
   };
   watch_hub_ = std::make_unique<WatchHub>(WatchHubOptions{}, std::move(history));
   ko.observer = watch_hub_.get();
+  ko.lessor = lessor_.get();
   auto kv = KvMachine::Open(ko);
   if (!kv.ok()) return kv.status();
   kv_ = std::move(kv.value());
 
   if (s = OpenNode(); !s.ok()) return s;
   if (s = StartPeers(); !s.ok()) return s;
+  LeaseTickerOptions lo;
+  lo.interval = std::chrono::milliseconds(config_.heartbeat_interval_ms);
+  lo.log = [](std::string_view m) { Log(LogLevel::kInfo, "lease", m); };
+  lease_ticker_ = std::make_unique<LeaseTicker>(lo, lessor_.get(), node_.get());
   if (s = StartClientApi(); !s.ok()) return s;
   return StartMetrics();
+}
+
+// Lease expiry is measured on this member's steady clock (lessor.h: clock assumptions).
+void Server::Impl::StartLessor() {
+  LessorOptions lo;
+  // etcd's minimum TTL: 1.5 election timeouts, counted in whole heartbeats, rounded up to
+  // seconds; a partitioned leader steps down (check-quorum) before it could expire a lease.
+  const int64_t election_ticks = config_.election_timeout_ms / config_.heartbeat_interval_ms;
+  const int64_t min_ttl_ms = (3 * election_ticks / 2) * config_.heartbeat_interval_ms;
+  lo.ttl_seconds_min = std::max<int64_t>(1, (min_ttl_ms + 999) / 1000);
+  lo.promotion_extension = std::chrono::milliseconds(config_.election_timeout_ms);
+  const auto start = std::chrono::steady_clock::now();
+  lessor_ = std::make_unique<Lessor>(lo, [start] {
+    return std::chrono::duration_cast<LeaseTime>(std::chrono::steady_clock::now() - start);
+  });
+  const auto unix_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  lease_ids_ = std::make_unique<LeaseIdGenerator>(config_.member_id,
+                                                  static_cast<uint64_t>(unix_seconds.count()));
 }
 
 Status Server::Impl::OpenNode() {
@@ -169,6 +202,7 @@ Status Server::Impl::StartClientApi() {
                                               config_.cluster_id, config_.member_id, limits);
   services_.push_back(NewKvService(serving_.get()));
   services_.push_back(NewMaintenanceService(serving_.get()));
+  services_.push_back(NewLeaseService(serving_.get(), lessor_.get(), lease_ids_.get()));
   services_.push_back(NewClusterService(serving_.get(), config_.initial_cluster,
                                         config_.member_id, config_.advertise_client_urls));
   services_.push_back(NewWatchService(serving_.get(), watch_hub_.get()));
@@ -223,6 +257,7 @@ void Server::Impl::Stop() {
   // The endpoints read the node and the store: they go first.
   if (metrics_) metrics_->StopServing();
   if (serving_) serving_->set_stopping();
+  if (lease_ticker_) lease_ticker_->Stop();  // no new revokes; those pending fail with the node
   // Watch streams never end by themselves: end them now rather than at gRPC's deadline.
   if (watch_hub_) watch_hub_->Close();
   // The node first: it answers every request it holds (the executor sends those answers), so
@@ -237,10 +272,13 @@ void Server::Impl::Stop() {
   services_.clear();
   serving_.reset();
   executor_.reset();
+  lease_ticker_.reset();
   node_.reset();
   transport_.reset();
   kv_.reset();
   watch_hub_.reset();
+  lease_ids_.reset();
+  lessor_.reset();
   Log(LogLevel::kInfo, "server", "stopped");
 }
 
