@@ -13,36 +13,12 @@
 #include "server/convert.h"
 #include "server/errors.h"
 #include "server/serving_context.h"
+#include "server/unary_call.h"
 
 namespace synod::server {
 namespace {
 
 using api::EtcdError;
-
-// One admitted request: finishing it answers the client and frees its admission slot. After
-// Finish the request and response messages belong to gRPC again and must not be touched.
-struct Pending {
-  ServingContext* ctx;
-  grpc::ServerUnaryReactor* reactor;
-
-  void Ok() const { Finish(grpc::Status::OK); }
-  void Fail(const api::WireStatus& w) const { Finish(api::ToGrpcStatus(w)); }
-  void Fail(EtcdError e) const { Finish(api::ToGrpcStatus(e)); }
-  void Fail(const Status& s) const { Fail(ToWireStatus(s, ctx->stopping())); }
-
- private:
-  void Finish(const grpc::Status& s) const {
-    reactor->Finish(s);
-    ctx->Release();
-  }
-};
-
-void FillHeader(const ServingContext& ctx, int64_t revision, etcdserverpb::ResponseHeader* h) {
-  h->set_cluster_id(ctx.cluster_id());
-  h->set_member_id(ctx.member_id());
-  h->set_revision(revision);
-  h->set_raft_term(ctx.node().Info().term.value);
-}
 
 // A txn is served without a read barrier only if every range in it asks for that (etcd's rule).
 bool TxnSerializable(const etcdserverpb::TxnRequest& t) {
@@ -62,7 +38,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* call,
                                   const etcdserverpb::RangeRequest* req,
                                   etcdserverpb::RangeResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     ServingContext* ctx = ctx_;
     auto serve = [ctx, p = *p, req, resp] {
@@ -79,7 +55,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* call,
                                 const etcdserverpb::PutRequest* req,
                                 etcdserverpb::PutResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     if (auto e = CheckPutShape(*req)) {
       p->Fail(*e);
@@ -99,7 +75,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* call,
                                         const etcdserverpb::DeleteRangeRequest* req,
                                         etcdserverpb::DeleteRangeResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     if (req->key().empty()) {
       p->Fail(EtcdError::kEmptyKey);
@@ -117,7 +93,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext* call,
                                 const etcdserverpb::TxnRequest* req,
                                 etcdserverpb::TxnResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     if (!CheckSize(*p, *req)) return p->reactor;
     if (auto e = mvcc::CheckTxn(FromProto(*req), ctx_->limits().txn_ops_max)) {
@@ -149,7 +125,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* call,
                                     const etcdserverpb::CompactionRequest* req,
                                     etcdserverpb::CompactionResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     serverpb::Command c;
     *c.mutable_compaction() = *req;
@@ -158,19 +134,6 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   }
 
  private:
-  // Admits the request, or answers it (too many in flight, stopping) and returns nullopt.
-  std::optional<Pending> Begin(grpc::CallbackServerContext* call) {
-    grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-    if (ctx_->stopping()) {
-      reactor->Finish(api::ToGrpcStatus(EtcdError::kStopped));
-      return std::nullopt;
-    }
-    if (!ctx_->Admit()) {
-      reactor->Finish(api::ToGrpcStatus(EtcdError::kTooManyRequests));
-      return std::nullopt;
-    }
-    return Pending{ctx_, reactor};
-  }
 
   // The same checks the store makes when applying, made before proposing so that a malformed
   // put never takes a place in the log.
@@ -181,20 +144,20 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     return std::nullopt;
   }
 
-  bool CheckSize(const Pending& p, const google::protobuf::Message& m) const {
+  bool CheckSize(const PendingCall& p, const google::protobuf::Message& m) const {
     if (static_cast<int64_t>(m.ByteSizeLong()) <= ctx_->limits().request_bytes_max) return true;
     p.Fail(EtcdError::kRequestTooLarge);
     return false;
   }
 
-  bool CheckQuota(const Pending& p) const {
+  bool CheckQuota(const PendingCall& p) const {
     if (ctx_->CachedDiskBytes() <= ctx_->limits().backend_bytes_quota) return true;
     p.Fail(EtcdError::kNoSpace);
     return false;
   }
 
   // Serves a read: at once for a serializable one, after a read barrier for the others.
-  void ReadThen(const Pending& p, bool serializable, std::function<void()> serve) {
+  void ReadThen(const PendingCall& p, bool serializable, std::function<void()> serve) {
     if (serializable) {
       ctx_->Run(serve);
       return;
@@ -209,7 +172,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   // Proposes the command; once it is applied, `fill` writes the result into the response and
   // returns its header, which gets the revision after the apply.
   template <typename Fill>
-  void ProposeThen(const Pending& p, const serverpb::Command& command, Fill fill) {
+  void ProposeThen(const PendingCall& p, const serverpb::Command& command, Fill fill) {
     ServingContext* ctx = ctx_;
     ctx_->node().Propose(command.SerializeAsString(), [ctx, p, fill](Result<std::any> r) {
       if (!r.ok()) return p.Fail(r.status());

@@ -14,6 +14,7 @@
 #include "server/errors.h"
 #include "server/lessor.h"
 #include "server/serving_context.h"
+#include "server/unary_call.h"
 
 namespace synod::server {
 namespace {
@@ -23,31 +24,6 @@ using api::EtcdError;
 // Keep-alives of one stream proposed and not yet answered; beyond it the stream stops reading
 // until answers drain (the client's requests then wait in gRPC's flow control).
 constexpr int kStreamKeepAlivesInflightMax = 64;
-
-// One admitted unary request (as in kv_service.cc): finishing it answers the client and frees
-// its admission slot.
-struct Pending {
-  ServingContext* ctx;
-  grpc::ServerUnaryReactor* reactor;
-
-  void Ok() const { Finish(grpc::Status::OK); }
-  void Fail(const api::WireStatus& w) const { Finish(api::ToGrpcStatus(w)); }
-  void Fail(EtcdError e) const { Finish(api::ToGrpcStatus(e)); }
-  void Fail(const Status& s) const { Fail(ToWireStatus(s, ctx->stopping())); }
-
- private:
-  void Finish(const grpc::Status& s) const {
-    reactor->Finish(s);
-    ctx->Release();
-  }
-};
-
-void FillHeader(const ServingContext& ctx, int64_t revision, etcdserverpb::ResponseHeader* h) {
-  h->set_cluster_id(ctx.cluster_id());
-  h->set_member_id(ctx.member_id());
-  h->set_revision(revision);
-  h->set_raft_term(ctx.node().Info().term.value);
-}
 
 int64_t StoreRevision(const ServingContext& ctx) {
   return ctx.kv().Read([](const mvcc::Store& s) { return s.revision(); });
@@ -223,7 +199,7 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerUnaryReactor* LeaseGrant(grpc::CallbackServerContext* call,
                                        const etcdserverpb::LeaseGrantRequest* req,
                                        etcdserverpb::LeaseGrantResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     if (req->ttl() > kLeaseTtlSecondsMax) {
       p->Fail(EtcdError::kLeaseTtlTooLarge);
@@ -252,7 +228,7 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerUnaryReactor* LeaseRevoke(grpc::CallbackServerContext* call,
                                         const etcdserverpb::LeaseRevokeRequest* req,
                                         etcdserverpb::LeaseRevokeResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     serverpb::Command c;
     c.mutable_lease_revoke()->set_id(req->id());
@@ -275,7 +251,7 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerUnaryReactor* LeaseTimeToLive(grpc::CallbackServerContext* call,
                                             const etcdserverpb::LeaseTimeToLiveRequest* req,
                                             etcdserverpb::LeaseTimeToLiveResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     ServingContext* ctx = ctx_;
     Lessor* lessor = lessor_;
@@ -302,7 +278,7 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerUnaryReactor* LeaseLeases(grpc::CallbackServerContext* call,
                                         const etcdserverpb::LeaseLeasesRequest* /*req*/,
                                         etcdserverpb::LeaseLeasesResponse* resp) override {
-    auto p = Begin(call);
+    auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
     ServingContext* ctx = ctx_;
     AfterBarrier(*p, [ctx, p = *p, resp] {
@@ -316,23 +292,10 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   }
 
  private:
-  // Admits the request, or answers it (too many in flight, stopping) and returns nullopt.
-  std::optional<Pending> Begin(grpc::CallbackServerContext* call) {
-    grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-    if (ctx_->stopping()) {
-      reactor->Finish(api::ToGrpcStatus(EtcdError::kStopped));
-      return std::nullopt;
-    }
-    if (!ctx_->Admit()) {
-      reactor->Finish(api::ToGrpcStatus(EtcdError::kTooManyRequests));
-      return std::nullopt;
-    }
-    return Pending{ctx_, reactor};
-  }
 
   // The store's answer to an applied grant or revoke, or nullptr once `p` is answered with
   // the failure.
-  static const ApplyOutcome* Unwrap(const Pending& p, const Result<std::any>& r) {
+  static const ApplyOutcome* Unwrap(const PendingCall& p, const Result<std::any>& r) {
     if (!r.ok()) {
       p.Fail(r.status());
       return nullptr;
@@ -347,7 +310,7 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   }
 
   // Lease reads are linearizable, as etcd's (which asks the leader): a read barrier first.
-  void AfterBarrier(const Pending& p, std::function<void()> serve) {
+  void AfterBarrier(const PendingCall& p, std::function<void()> serve) {
     ServingContext* ctx = ctx_;
     ctx_->node().ReadBarrier([ctx, p, serve = std::move(serve)](Status s) {
       if (!s.ok()) return p.Fail(s);

@@ -9,38 +9,21 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "local_cluster.h"
+#include "cluster_fixture.h"
 
 namespace synod::cluster_test {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string SynodPath() {
-  const char* env = std::getenv("SYNOD_BINARY");
-  return env != nullptr ? env : SYNOD_BINARY_DEFAULT;
-}
-
-std::string BenchPath() {
-  const char* env = std::getenv("SYNOD_BENCH_BINARY");
-  return env != nullptr ? env : SYNOD_BENCH_DEFAULT;
-}
-
-class BenchToolTest : public ::testing::Test {
+class BenchToolTest : public ClusterFixture {
  protected:
-  void SetUp() override {
-    if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
-    cluster_ = std::make_unique<LocalCluster>(SynodPath(), 3);
-    std::string error;
-    ASSERT_TRUE(cluster_->StartAll(&error)) << error;
-    leader_ = cluster_->WaitForLeader(15s);
-    ASSERT_GE(leader_, 0) << cluster_->last_wait_error();
-  }
+  void SetUp() override { StartCluster(); }
 
   // Runs synod-bench with `args` (endpoints and JSON output added); returns its JSON report.
   nlohmann::json Bench(std::vector<std::string> args, int expect_exit = 0) {
     const std::string json_path = cluster_->dir() + "/bench-" + std::to_string(runs_++) + ".json";
-    std::vector<std::string> argv = {BenchPath()};
+    std::vector<std::string> argv = {SynodBenchPath()};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--endpoints", cluster_->endpoints(), "--json", json_path});
     const CommandResult r = RunCommand(argv, "", {}, 60s);
@@ -67,8 +50,6 @@ class BenchToolTest : public ::testing::Test {
     return count;
   }
 
-  std::unique_ptr<LocalCluster> cluster_;
-  int leader_ = -1;
   int runs_ = 0;
   std::string last_out_;
 };
@@ -142,10 +123,10 @@ TEST_F(BenchToolTest, DurationBoundsTheRunAndBadOptionsExitTwo) {
   EXPECT_GE(j["elapsed_s"].get<double>(), 1.5);
   EXPECT_LT(wall, 15) << "a 1.5 s run took " << wall << " s";
 
-  const CommandResult bad = RunCommand({BenchPath(), "put", "--clients", "0"}, "", {}, 10s);
+  const CommandResult bad = RunCommand({SynodBenchPath(), "put", "--clients", "0"}, "", {}, 10s);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--clients"), std::string::npos) << bad.err;
-  const CommandResult watch = RunCommand({BenchPath(), "watch"}, "", {}, 10s);
+  const CommandResult watch = RunCommand({SynodBenchPath(), "watch"}, "", {}, 10s);
   EXPECT_EQ(watch.exit_code, 2);
   EXPECT_NE(watch.err.find("not implemented yet"), std::string::npos) << watch.err;
 }

@@ -22,23 +22,13 @@
 #include <map>
 #include <thread>
 
-#include "local_cluster.h"
+#include "cluster_fixture.h"
 
 namespace synod::cluster_test {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::string SynodPath() {
-  const char* env = std::getenv("SYNOD_BINARY");
-  return env != nullptr ? env : SYNOD_BINARY_DEFAULT;
-}
-
-std::string EtcdctlPath() {
-  const char* env = std::getenv("SYNOD_ETCDCTL");
-  return env != nullptr ? env : SYNOD_ETCDCTL_DEFAULT;
-}
 
 template <typename Message>
 Message FromJson(const std::string& json) {
@@ -50,24 +40,8 @@ Message FromJson(const std::string& json) {
   return m;
 }
 
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public ClusterFixture {
  protected:
-  void StartCluster(std::vector<std::string> flags = {}) {
-    if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
-    cluster_ = std::make_unique<LocalCluster>(SynodPath(), 3, std::move(flags));
-    std::string error;
-    ASSERT_TRUE(cluster_->StartAll(&error)) << error;
-    leader_ = cluster_->WaitForLeader(15s);
-    ASSERT_GE(leader_, 0) << "no leader within 15 s\n" << cluster_->LogTail(0);
-  }
-
-  void TearDown() override {
-    if (HasFailure() && cluster_ != nullptr) {
-      for (int i = 0; i < cluster_->size(); ++i) {
-        std::cerr << "---- log of member " << i << "\n" << cluster_->LogTail(i) << "\n";
-      }
-    }
-  }
 
   // etcdctl against `endpoints` (default: the whole cluster).
   CommandResult Etcdctl(std::vector<std::string> args, const std::string& input = "",
@@ -86,8 +60,6 @@ class ClusterTest : public ::testing::Test {
     return r.out;
   }
 
-  std::unique_ptr<LocalCluster> cluster_;
-  int leader_ = -1;
 };
 
 TEST_F(ClusterTest, EtcdctlPutGetDeleteTxnStatus) {

@@ -13,23 +13,13 @@
 #include <sstream>
 #include <thread>
 
-#include "local_cluster.h"
+#include "cluster_fixture.h"
 
 namespace synod::cluster_test {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::string SynodPath() {
-  const char* env = std::getenv("SYNOD_BINARY");
-  return env != nullptr ? env : SYNOD_BINARY_DEFAULT;
-}
-
-std::string EtcdctlPath() {
-  const char* env = std::getenv("SYNOD_ETCDCTL");
-  return env != nullptr ? env : SYNOD_ETCDCTL_DEFAULT;
-}
 
 int64_t Ms(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -42,25 +32,13 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-class LeaseTest : public ::testing::Test {
+class LeaseTest : public ClusterFixture {
  protected:
-  void StartCluster() {
-    if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
-    if (access(EtcdctlPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no etcdctl";
-    cluster_ = std::make_unique<LocalCluster>(SynodPath(), 3);
-    std::string error;
-    ASSERT_TRUE(cluster_->StartAll(&error)) << error;
-    leader_ = cluster_->WaitForLeader(15s);
-    ASSERT_GE(leader_, 0) << "no leader within 15 s\n" << cluster_->LogTail(0);
-  }
+  void StartCluster() { ClusterFixture::StartCluster(ClusterSpec{3, {}, false, true}); }
 
   void TearDown() override {
     keep_alive_.Stop(SIGKILL, 5s);
-    if (HasFailure() && cluster_ != nullptr) {
-      for (int i = 0; i < cluster_->size(); ++i) {
-        std::cerr << "---- log of member " << i << "\n" << cluster_->LogTail(i) << "\n";
-      }
-    }
+    ClusterFixture::TearDown();
   }
 
   std::vector<std::string> EtcdctlArgv(std::vector<std::string> args, std::string endpoints) {
@@ -129,8 +107,6 @@ class LeaseTest : public ::testing::Test {
     return std::nullopt;
   }
 
-  std::unique_ptr<LocalCluster> cluster_;
-  int leader_ = -1;
   Child keep_alive_;
   std::string keep_alive_log_;
 };

@@ -15,18 +15,13 @@
 #include <string>
 #include <thread>
 
-#include "local_cluster.h"
+#include "cluster_fixture.h"
 
 namespace synod::cluster_test {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::string SynodPath() {
-  const char* env = std::getenv("SYNOD_BINARY");
-  return env != nullptr ? env : SYNOD_BINARY_DEFAULT;
-}
 
 // Connects to host:port on 127.0.0.1, sends `bytes`, reads until the peer closes or `timeout`.
 // `closed` tells whether the peer closed (rather than the timeout ending the read).
@@ -139,17 +134,9 @@ double ValueOf(const std::map<std::string, double>& m, const std::string& series
   return it == m.end() ? -1 : it->second;
 }
 
-class MetricsClusterTest : public ::testing::Test {
+class MetricsClusterTest : public ClusterFixture {
  protected:
-  void SetUp() override {
-    if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
-    cluster_ = std::make_unique<LocalCluster>(SynodPath(), 3);
-    cluster_->ServeMetrics();
-    std::string error;
-    ASSERT_TRUE(cluster_->StartAll(&error)) << error;
-    leader_ = cluster_->WaitForLeader(15s);
-    ASSERT_GE(leader_, 0) << "no leader within 15 s\n" << cluster_->LogTail(0);
-  }
+  void SetUp() override { StartCluster(ClusterSpec{3, {}, true, false}); }
 
   std::map<std::string, double> Scrape(int i) {
     const HttpReply r = HttpGet(cluster_->metrics_endpoint(i), "/metrics");
@@ -158,8 +145,6 @@ class MetricsClusterTest : public ::testing::Test {
     return ParseMetrics(r.body);
   }
 
-  std::unique_ptr<LocalCluster> cluster_;
-  int leader_ = -1;
 };
 
 TEST_F(MetricsClusterTest, MetricsHealthAndGarbage) {

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "local_cluster.h"
+#include "cluster_fixture.h"
 #include "watch_client.h"
 
 namespace synod::cluster_test {
@@ -20,16 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::string SynodPath() {
-  const char* env = std::getenv("SYNOD_BINARY");
-  return env != nullptr ? env : SYNOD_BINARY_DEFAULT;
-}
-
-std::string EtcdctlPath() {
-  const char* env = std::getenv("SYNOD_ETCDCTL");
-  return env != nullptr ? env : SYNOD_ETCDCTL_DEFAULT;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -43,24 +33,8 @@ std::string PrefixEnd(std::string p) {
   return p;
 }
 
-class WatchTest : public ::testing::Test {
+class WatchTest : public ClusterFixture {
  protected:
-  void StartCluster(std::vector<std::string> flags = {}) {
-    if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
-    cluster_ = std::make_unique<LocalCluster>(SynodPath(), 3, std::move(flags));
-    std::string error;
-    ASSERT_TRUE(cluster_->StartAll(&error)) << error;
-    leader_ = cluster_->WaitForLeader(15s);
-    ASSERT_GE(leader_, 0) << "no leader within 15 s\n" << cluster_->LogTail(0);
-  }
-
-  void TearDown() override {
-    if (HasFailure() && cluster_ != nullptr) {
-      for (int i = 0; i < cluster_->size(); ++i) {
-        std::cerr << "---- log of member " << i << "\n" << cluster_->LogTail(i) << "\n";
-      }
-    }
-  }
 
   // A put through member `i`; its revision.
   int64_t Put(int i, const std::string& k, const std::string& v) {
@@ -107,8 +81,6 @@ class WatchTest : public ::testing::Test {
     return got;
   }
 
-  std::unique_ptr<LocalCluster> cluster_;
-  int leader_ = -1;
   int watch_count_ = 0;
 };
 

@@ -1,0 +1,43 @@
+// What every real-process test starts from: the paths of the binaries under test and a
+// fixture that starts a cluster, waits for its leader, and prints the members' logs when the
+// test failed.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "local_cluster.h"
+
+namespace synod::cluster_test {
+
+// The binaries under test: an environment variable (SYNOD_BINARY, SYNOD_ETCDCTL,
+// SYNOD_BENCH_BINARY) or what the build produced / found.
+std::string SynodPath();
+std::string EtcdctlPath();
+std::string SynodBenchPath();
+
+struct ClusterSpec {
+  int size = 3;
+  std::vector<std::string> flags;
+  bool serve_metrics = false;  // LocalCluster::ServeMetrics()
+  bool needs_etcdctl = false;  // skip the test when etcdctl is missing
+};
+
+class ClusterFixture : public ::testing::Test {
+ protected:
+  // Starts the cluster and waits up to 15 s for a leader (leader_); skips the test when a
+  // binary it needs is missing. Call through ASSERT_NO_FATAL_FAILURE or check HasFatalFailure.
+  void StartCluster(ClusterSpec spec);
+  void StartCluster(std::vector<std::string> flags = {}) {
+    StartCluster(ClusterSpec{3, std::move(flags), false, false});
+  }
+  void TearDown() override;
+
+  std::unique_ptr<LocalCluster> cluster_;
+  int leader_ = -1;
+};
+
+}  // namespace synod::cluster_test
