@@ -91,6 +91,15 @@ asio::awaitable<Status> Transport::Impl::Connect(std::shared_ptr<Peer> peer, Soc
       if (peer->removed) break;
     }
     socket->close(ec);  // async_connect opens it again for the endpoint's protocol
+    if (source_address_ && source_address_->is_v4() == entry.endpoint().address().is_v4()) {
+      // Bound to the listen address: peers on one host (127.0.0.x) are told apart by source.
+      socket->open(entry.endpoint().protocol(), ec);
+      if (!ec) socket->bind(tcp::endpoint(*source_address_, 0), ec);
+      if (ec) {
+        connected = Status(ErrorCode::kUnavailable, "bind to listen address: " + ec.message());
+        continue;
+      }
+    }
     ArmDeadline(peer->deadline, options_.connect_timeout, socket);
     co_await socket->async_connect(entry.endpoint(), NoThrow(ec));
     peer->deadline.cancel();

@@ -68,6 +68,7 @@ Status Transport::Impl::Start(std::string_view listen_address) {
   if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
   port_ = acceptor_.local_endpoint(ec).port();
   if (ec) return fail("local endpoint of");
+  if (!endpoint.address().is_unspecified()) source_address_ = endpoint.address();
 
   started_ = true;
   work_.emplace(io_.get_executor());

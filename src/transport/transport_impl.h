@@ -130,6 +130,10 @@ class Transport::Impl {
   tcp::acceptor acceptor_{io_};
   std::thread thread_;
   std::atomic<uint16_t> port_{0};
+  // The listener's address when it is a specific one (not 0.0.0.0 or ::): outgoing links bind
+  // to it, so a peer (and a firewall rule) sees a connection come from the address this node
+  // advertises. Set by Start before the io thread runs.
+  std::optional<asio::ip::address> source_address_;
   std::atomic<bool> stopping_{false};
   bool started_ = false;  // set by Start, read by Stop on the owner's thread
 

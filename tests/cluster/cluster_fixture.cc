@@ -16,9 +16,15 @@ std::string FromEnv(const char* name, const char* fallback) {
 
 }  // namespace
 
-std::string SynodPath() { return FromEnv("SYNOD_BINARY", SYNOD_BINARY_DEFAULT); }
-std::string EtcdctlPath() { return FromEnv("SYNOD_ETCDCTL", SYNOD_ETCDCTL_DEFAULT); }
-std::string SynodBenchPath() { return FromEnv("SYNOD_BENCH_BINARY", SYNOD_BENCH_DEFAULT); }
+std::string SynodPath() {
+  return FromEnv("SYNOD_BINARY", SYNOD_BINARY_DEFAULT);
+}
+std::string EtcdctlPath() {
+  return FromEnv("SYNOD_ETCDCTL", SYNOD_ETCDCTL_DEFAULT);
+}
+std::string SynodBenchPath() {
+  return FromEnv("SYNOD_BENCH_BINARY", SYNOD_BENCH_DEFAULT);
+}
 
 void ClusterFixture::StartCluster(ClusterSpec spec) {
   if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();
@@ -27,6 +33,7 @@ void ClusterFixture::StartCluster(ClusterSpec spec) {
   }
   cluster_ = std::make_unique<LocalCluster>(SynodPath(), spec.size, std::move(spec.flags));
   if (spec.serve_metrics) cluster_->ServeMetrics();
+  if (!spec.hosts.empty()) cluster_->UseHosts(std::move(spec.hosts));
   std::string error;
   ASSERT_TRUE(cluster_->StartAll(&error)) << error;
   leader_ = cluster_->WaitForLeader(std::chrono::seconds(15));

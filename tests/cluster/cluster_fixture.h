@@ -22,8 +22,9 @@ std::string SynodBenchPath();
 struct ClusterSpec {
   int size = 3;
   std::vector<std::string> flags;
-  bool serve_metrics = false;  // LocalCluster::ServeMetrics()
-  bool needs_etcdctl = false;  // skip the test when etcdctl is missing
+  bool serve_metrics = false;      // LocalCluster::ServeMetrics()
+  bool needs_etcdctl = false;      // skip the test when etcdctl is missing
+  std::vector<std::string> hosts;  // LocalCluster::UseHosts() when not empty
 };
 
 class ClusterFixture : public ::testing::Test {

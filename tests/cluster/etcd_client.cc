@@ -74,6 +74,14 @@ grpc::Status EtcdClient::GetPrefix(const std::string& prefix, std::chrono::milli
   return Range(std::move(req), timeout, out);
 }
 
+grpc::Status EtcdClient::Txn(const etcdserverpb::TxnRequest& req, std::chrono::milliseconds timeout,
+                             etcdserverpb::TxnResponse* out) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, timeout);
+  auto stubs = Current();
+  return Check(stubs, stubs->kv->Txn(&ctx, req, out));
+}
+
 grpc::Status EtcdClient::Status(std::chrono::milliseconds timeout,
                                 etcdserverpb::StatusResponse* out) {
   grpc::ClientContext ctx;

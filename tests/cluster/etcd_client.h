@@ -7,12 +7,12 @@
 // see a restarted member as soon as it listens (as a freshly started etcdctl would).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "etcdserverpb/rpc.grpc.pb.h"
 
@@ -30,6 +30,8 @@ class EtcdClient {
   grpc::Status GetPrefix(const std::string& prefix, std::chrono::milliseconds timeout,
                          etcdserverpb::RangeResponse* out, bool serializable = false);
   grpc::Status Status(std::chrono::milliseconds timeout, etcdserverpb::StatusResponse* out);
+  grpc::Status Txn(const etcdserverpb::TxnRequest& req, std::chrono::milliseconds timeout,
+                   etcdserverpb::TxnResponse* out);
 
  private:
   struct Stubs {

@@ -63,7 +63,14 @@ LocalCluster::~LocalCluster() {
 }
 
 std::string LocalCluster::endpoint(int i) const {
-  return "127.0.0.1:" + std::to_string(members_[i].client_port);
+  return members_[i].host + ":" + std::to_string(members_[i].client_port);
+}
+
+void LocalCluster::UseHosts(std::vector<std::string> hosts) {
+  for (int i = 0; i < size() && i < static_cast<int>(hosts.size()); ++i) {
+    members_[i].host = std::move(hosts[i]);
+    members_[i].client = std::make_unique<EtcdClient>(endpoint(i));
+  }
 }
 
 std::string LocalCluster::endpoints() const {
@@ -78,15 +85,18 @@ void LocalCluster::ServeMetrics() {
 }
 
 std::string LocalCluster::metrics_endpoint(int i) const {
-  return "127.0.0.1:" + std::to_string(members_[i].metrics_port);
+  return members_[i].host + ":" + std::to_string(members_[i].metrics_port);
 }
 
 std::vector<std::string> LocalCluster::Flags(int i) const {
   const Member& m = members_[i];
-  auto peer_url = [](int port) { return "http://127.0.0.1:" + std::to_string(port); };
+  auto url = [](const std::string& host, int port) {
+    return "http://" + host + ":" + std::to_string(port);
+  };
+  auto peer_url = [&](int port) { return url(m.host, port); };
   std::string cluster;
   for (const Member& o : members_) {
-    cluster += (cluster.empty() ? "" : ",") + o.name + "=" + peer_url(o.peer_port);
+    cluster += (cluster.empty() ? "" : ",") + o.name + "=" + url(o.host, o.peer_port);
   }
   std::vector<std::string> f = {
       synod_path_,
@@ -106,8 +116,8 @@ std::vector<std::string> LocalCluster::Flags(int i) const {
 }
 
 bool LocalCluster::Start(int i, std::string* error) {
-  return Child::Spawn(Flags(i), dir_ + "/" + members_[i].name + ".log", &members_[i].child,
-                      error);
+  return Child::Spawn(Flags(i), dir_ + "/" + members_[i].name + ".log", &members_[i].child, error,
+                      members_[i].env);
 }
 
 bool LocalCluster::StartAll(std::string* error) {
@@ -117,7 +127,9 @@ bool LocalCluster::StartAll(std::string* error) {
   return true;
 }
 
-void LocalCluster::Kill9(int i) { (void)members_[i].child.Stop(SIGKILL, std::chrono::seconds(5)); }
+void LocalCluster::Kill9(int i) {
+  (void)members_[i].child.Stop(SIGKILL, std::chrono::seconds(5));
+}
 
 int LocalCluster::Terminate(int i, std::chrono::milliseconds timeout) {
   return members_[i].child.Stop(SIGTERM, timeout);

@@ -22,6 +22,14 @@ class LocalCluster {
   // Gives every member a free port for --listen-metrics-urls (/metrics, /health, ...). Call
   // before the first start.
   void ServeMetrics();
+  // Puts member i on hosts[i] (an address such as 127.0.0.2) instead of 127.0.0.1, so that
+  // firewall rules can tell members apart (netns.h). Call before the first start.
+  void UseHosts(std::vector<std::string> hosts);
+  // Adds "K=V" entries to member i's environment from its next start on (e.g. libfaketime).
+  void SetEnv(int i, std::vector<std::string> env) { members_[i].env = std::move(env); }
+  // Sends a signal (SIGSTOP, SIGCONT) to member i; false if it is not running.
+  bool Signal(int i, int signal) const { return members_[i].child.Signal(signal); }
+  const std::string& host(int i) const { return members_[i].host; }
   bool StartAll(std::string* error);
   bool Start(int i, std::string* error);
   void Kill9(int i);
@@ -32,7 +40,7 @@ class LocalCluster {
   bool Exited(int i) { return members_[i].child.Exited(); }
 
   int size() const { return static_cast<int>(members_.size()); }
-  std::string endpoint(int i) const;  // 127.0.0.1:port
+  std::string endpoint(int i) const;  // host:port (127.0.0.1 unless UseHosts)
   std::string endpoints() const;      // all of them, comma-separated
   int peer_port(int i) const { return members_[i].peer_port; }
   std::string data_dir(int i) const { return dir_ + "/" + members_[i].name; }
@@ -50,6 +58,8 @@ class LocalCluster {
  private:
   struct Member {
     std::string name;
+    std::string host = "127.0.0.1";
+    std::vector<std::string> env;  // added to the environment at start
     int client_port = 0;
     int peer_port = 0;
     int metrics_port = 0;  // 0: no --listen-metrics-urls

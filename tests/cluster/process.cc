@@ -74,8 +74,8 @@ Child& Child::operator=(Child&& o) noexcept {
   return *this;
 }
 
-bool Child::Spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                  Child* child, std::string* error) {
+bool Child::Spawn(const std::vector<std::string>& argv, const std::string& log_path, Child* child,
+                  std::string* error, const std::vector<std::string>& env) {
   if (access(argv[0].c_str(), X_OK) != 0) {
     *error = "not executable: " + argv[0];
     return false;
@@ -89,7 +89,7 @@ bool Child::Spawn(const std::vector<std::string>& argv, const std::string& log_p
     return false;
   }
   const int fds[3] = {null, log, log};
-  const pid_t pid = ForkExec(argv, Environment({}), fds);
+  const pid_t pid = ForkExec(argv, Environment(env), fds);
   close(log);
   close(null);
   if (pid < 0) {
@@ -119,6 +119,10 @@ int Child::Stop(int signal, std::chrono::milliseconds timeout) {
   }
   pid_ = -1;
   return status;
+}
+
+bool Child::Signal(int signal) const {
+  return pid_ > 0 && kill(pid_, signal) == 0;
 }
 
 bool Child::Exited() {

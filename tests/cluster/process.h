@@ -23,8 +23,9 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   // False (and *error set) when the program cannot be started.
-  static bool Spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                    Child* child, std::string* error);
+  // `env` entries ("K=V") are added to the child's environment.
+  static bool Spawn(const std::vector<std::string>& argv, const std::string& log_path, Child* child,
+                    std::string* error, const std::vector<std::string>& env = {});
 
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
@@ -33,6 +34,8 @@ class Child {
   int Stop(int signal, std::chrono::milliseconds timeout);
   // True if the child has exited (reaping it).
   bool Exited();
+  // Sends `signal` (SIGSTOP, SIGCONT, ...) without waiting; false if not running.
+  bool Signal(int signal) const;
 
  private:
   pid_t pid_ = -1;

@@ -1,0 +1,37 @@
+// What the fault tests share beyond the fixture: member addresses, bounded waits on the
+// members' view of leadership, recorded reads and a convergence check.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "local_cluster.h"
+#include "op_history.h"
+
+namespace synod::cluster_test {
+
+// 127.0.0.2, 127.0.0.3, ...: one address per member, so iptables can tell them apart; the
+// test's own clients connect from 127.0.0.1 and are never cut off.
+std::vector<std::string> MemberHosts(int count);
+
+long long MillisSince(std::chrono::steady_clock::time_point start);
+
+// The member that every one of `members` names as leader, once it is one of them, or -1 after
+// `timeout`.
+int WaitForLeaderAmong(LocalCluster& cluster, const std::vector<int>& members,
+                       std::chrono::milliseconds timeout);
+
+// True once member i names no leader, or one other than itself (it stepped down).
+bool WaitUntilNoLeader(LocalCluster& cluster, int i, std::chrono::milliseconds timeout);
+
+// A linearizable read of `key` through member i, recorded in `history` as client `client`.
+void RecordedGet(LocalCluster& cluster, int i, const std::string& key, uint64_t client,
+                 OpHistory* history);
+
+// Every running member holds the same keys, values and revisions under each prefix: after a
+// write through the leader reached every member (bounded wait), their serializable reads must
+// be equal. Reports differences with EXPECT.
+void ExpectConverged(LocalCluster& cluster, const std::vector<std::string>& prefixes);
+
+}  // namespace synod::cluster_test

@@ -1,0 +1,71 @@
+// Records what the fault tests' clients did, for the linearizability checker (src/lincheck):
+// every operation with its call time (taken before the request is sent) and its return time
+// (taken after the answer arrived), and an outcome that claims no more than the client knows:
+// `ok` only for an answered request, `fail` only when the request certainly did not take effect
+// (a CAS whose comparison failed, a read that got no value, a connection that was never made),
+// `unknown` for everything else (timeouts, lost connections, errors after the request may have
+// been proposed): such an operation may take effect at any later time, or never.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "lincheck/checker.h"
+#include "lincheck/history.h"
+
+namespace synod::cluster_test {
+
+class OpHistory {
+ public:
+  using OpId = size_t;
+
+  OpHistory() : start_(std::chrono::steady_clock::now()) {}
+
+  // Starts an operation now; `value` is the written value (write, cas), `expected` the compared
+  // one (cas; nullopt means absent). Thread-safe.
+  OpId Invoke(uint64_t client, const std::string& key, lincheck::OpKind kind,
+              std::optional<std::string> value = std::nullopt,
+              std::optional<std::string> expected = std::nullopt);
+  // Ends it now: answered (a read's value in `output`, nullopt for an absent key).
+  void Ok(OpId id, std::optional<std::string> output = std::nullopt);
+  // Ends it now: it certainly did not take effect.
+  void Fail(OpId id);
+  // Ends it: it may take effect later, or never.
+  void Unknown(OpId id);
+  // Ends it from a gRPC error: `Fail` when the request never reached a server or was a read,
+  // else `Unknown`.
+  void Error(OpId id, const grpc::Status& status);
+
+  // Every operation so far; one not ended yet counts as unknown.
+  lincheck::History Snapshot() const;
+  struct Counts {
+    size_t ok = 0, fail = 0, unknown = 0;
+  };
+  Counts counts() const;
+
+ private:
+  int64_t Now() const;
+
+  const std::chrono::steady_clock::time_point start_;
+  mutable std::mutex mu_;  // guards ops_ and ended_
+  std::vector<lincheck::Operation> ops_;
+  std::vector<bool> ended_;
+};
+
+// True when the gRPC error proves the request was never sent: the channel could not connect.
+bool NeverSent(const grpc::Status& status);
+
+// Checks `history` with src/lincheck (budget `seconds`); writes it in synod's history format to
+// `path` (when not empty) so `synod-lincheck` can be run on it again. Ok when linearizable;
+// otherwise an error holding the checker's verdict and explanation.
+Status CheckLinearizable(const lincheck::History& history, const std::string& path,
+                         double seconds = 60);
+
+}  // namespace synod::cluster_test
