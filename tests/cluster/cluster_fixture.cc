@@ -16,15 +16,9 @@ std::string FromEnv(const char* name, const char* fallback) {
 
 }  // namespace
 
-std::string SynodPath() {
-  return FromEnv("SYNOD_BINARY", SYNOD_BINARY_DEFAULT);
-}
-std::string EtcdctlPath() {
-  return FromEnv("SYNOD_ETCDCTL", SYNOD_ETCDCTL_DEFAULT);
-}
-std::string SynodBenchPath() {
-  return FromEnv("SYNOD_BENCH_BINARY", SYNOD_BENCH_DEFAULT);
-}
+std::string SynodPath() { return FromEnv("SYNOD_BINARY", SYNOD_BINARY_DEFAULT); }
+std::string EtcdctlPath() { return FromEnv("SYNOD_ETCDCTL", SYNOD_ETCDCTL_DEFAULT); }
+std::string SynodBenchPath() { return FromEnv("SYNOD_BENCH_BINARY", SYNOD_BENCH_DEFAULT); }
 
 void ClusterFixture::StartCluster(ClusterSpec spec) {
   if (access(SynodPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no synod at " << SynodPath();

@@ -7,12 +7,12 @@
 // see a restarted member as soon as it listens (as a freshly started etcdctl would).
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include <grpcpp/grpcpp.h>
 
 #include "etcdserverpb/rpc.grpc.pb.h"
 

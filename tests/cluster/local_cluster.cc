@@ -127,9 +127,7 @@ bool LocalCluster::StartAll(std::string* error) {
   return true;
 }
 
-void LocalCluster::Kill9(int i) {
-  (void)members_[i].child.Stop(SIGKILL, std::chrono::seconds(5));
-}
+void LocalCluster::Kill9(int i) { (void)members_[i].child.Stop(SIGKILL, std::chrono::seconds(5)); }
 
 int LocalCluster::Terminate(int i, std::chrono::milliseconds timeout) {
   return members_[i].child.Stop(SIGTERM, timeout);
