@@ -69,7 +69,7 @@ class FaultTest : public ClusterFixture {
     }
     const OpHistory::Counts c = history.counts();
     std::cerr << "measured: " << name << " history: " << c.ok << " ok, " << c.fail << " fail, "
-              << c.unknown << " unknown operations\n";
+              << c.unknown << " unknown operations (" << c.dropped << " never sent)\n";
     EXPECT_GT(c.ok, 100u) << "too few operations succeeded to say anything";
     const auto start = Clock::now();
     const Status verdict =
@@ -78,6 +78,18 @@ class FaultTest : public ClusterFixture {
     EXPECT_TRUE(verdict.ok()) << verdict.ToString();
   }
 };
+
+// The baseline: the register workload on a healthy cluster. A failure here is a bug in the
+// workload, the recorder or the server's normal path, not in fault handling.
+TEST_F(FaultTest, RegisterWorkloadWithoutFaultsIsLinearizable) {
+  ASSERT_NO_FATAL_FAILURE(StartFaultCluster());
+  OpHistory history;
+  RegisterWorkloadOptions options;
+  RegisterWorkload workload(*cluster_, history, options);
+  workload.Start();
+  std::this_thread::sleep_for(5s);
+  ASSERT_NO_FATAL_FAILURE(FinishAndCheck(workload, history, options, "baseline"));
+}
 
 // The leader loses both followers. It must stop confirming reads and writes; the majority
 // elects a new leader; the minority answers with errors, never with the stale value it holds.
@@ -248,6 +260,8 @@ TEST_F(FaultTest, RandomKillsDuringRegisterWorkload) {
     if (round == 5 && !leader_killed) victim = leader;  // the leader dies at least once
     cluster_->Kill9(victim);
     const auto killed = Clock::now();
+    std::cerr << "at " << history.Now() << " ns: SIGKILL member " << victim
+              << (victim == leader ? " (leader)\n" : "\n");
     if (victim == leader) {
       leader_killed = true;
       std::vector<int> rest;
@@ -261,6 +275,7 @@ TEST_F(FaultTest, RandomKillsDuringRegisterWorkload) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng() % 1500));
     std::string error;
     ASSERT_TRUE(cluster_->Start(victim, &error)) << error;
+    std::cerr << "at " << history.Now() << " ns: restarted member " << victim << "\n";
     std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 1500));
   }
   ASSERT_NO_FATAL_FAILURE(FinishAndCheck(workload, history, options, "kills"));

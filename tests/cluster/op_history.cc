@@ -29,6 +29,7 @@ OpHistory::OpId OpHistory::Invoke(uint64_t client, const std::string& key, linch
   op.call = Now();
   ops_.push_back(std::move(op));
   ended_.push_back(false);
+  dropped_.push_back(false);
   return ops_.size() - 1;
 }
 
@@ -75,22 +76,32 @@ void OpHistory::Error(OpId id, const grpc::Status& status) {
     read = ops_[id].kind == lincheck::OpKind::kRead;
   }
   // A read without a value constrains nothing, whatever happened to it.
-  if (read || NeverSent(status)) {
+  if (read) {
     Fail(id);
+  } else if (NeverSent(status)) {
+    Drop(id);
   } else {
     Unknown(id);
   }
+}
+
+void OpHistory::Drop(OpId id) {
+  std::lock_guard lock(mu_);
+  SYNOD_ASSERT(id < ops_.size() && !ended_[id], "operation ended twice");
+  ended_[id] = true;
+  dropped_[id] = true;
 }
 
 lincheck::History OpHistory::Snapshot() const {
   lincheck::History h;
   h.initial = std::nullopt;  // every key starts absent
   std::lock_guard lock(mu_);
-  h.ops = ops_;
-  for (size_t i = 0; i < h.ops.size(); ++i) {
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (dropped_[i]) continue;
+    h.ops.push_back(ops_[i]);
     if (!ended_[i]) {
-      h.ops[i].outcome = lincheck::Outcome::kUnknown;
-      h.ops[i].ret = lincheck::kNeverReturned;
+      h.ops.back().outcome = lincheck::Outcome::kUnknown;
+      h.ops.back().ret = lincheck::kNeverReturned;
     }
   }
   return h;
@@ -100,7 +111,9 @@ OpHistory::Counts OpHistory::counts() const {
   Counts c;
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < ops_.size(); ++i) {
-    if (!ended_[i] || ops_[i].outcome == lincheck::Outcome::kUnknown) {
+    if (dropped_[i]) {
+      ++c.dropped;
+    } else if (!ended_[i] || ops_[i].outcome == lincheck::Outcome::kUnknown) {
       ++c.unknown;
     } else if (ops_[i].outcome == lincheck::Outcome::kOk) {
       ++c.ok;

@@ -2,9 +2,10 @@
 // every operation with its call time (taken before the request is sent) and its return time
 // (taken after the answer arrived), and an outcome that claims no more than the client knows:
 // `ok` only for an answered request, `fail` only when the request certainly did not take effect
-// (a CAS whose comparison failed, a read that got no value, a connection that was never made),
-// `unknown` for everything else (timeouts, lost connections, errors after the request may have
-// been proposed): such an operation may take effect at any later time, or never.
+// (a CAS whose comparison failed, a read that got no value), `unknown` for everything else
+// (timeouts, lost connections, errors after the request may have been proposed): such an
+// operation may take effect at any later time, or never. A request that never left the client
+// (no connection) is no operation and is dropped.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -39,24 +40,28 @@ class OpHistory {
   void Fail(OpId id);
   // Ends it: it may take effect later, or never.
   void Unknown(OpId id);
-  // Ends it from a gRPC error: `Fail` when the request never reached a server or was a read,
-  // else `Unknown`.
+  // Ends it from a gRPC error: a read without a value constrains nothing (`Fail`); a request
+  // that never reached a server is no operation at all (`Drop`); anything else is `Unknown`.
   void Error(OpId id, const grpc::Status& status);
+  // Removes it from the history: it was never sent. (Not `Fail`: for a CAS, the checker reads
+  // fail as "the comparison failed", which constrains the register.)
+  void Drop(OpId id);
 
-  // Every operation so far; one not ended yet counts as unknown.
+  // Every operation so far but the dropped ones; one not ended yet counts as unknown.
   lincheck::History Snapshot() const;
   struct Counts {
-    size_t ok = 0, fail = 0, unknown = 0;
+    size_t ok = 0, fail = 0, unknown = 0, dropped = 0;
   };
   Counts counts() const;
-
- private:
+  // The history's clock (ns since it was made): to place fault events among the operations.
   int64_t Now() const;
 
+ private:
   const std::chrono::steady_clock::time_point start_;
-  mutable std::mutex mu_;  // guards ops_ and ended_
+  mutable std::mutex mu_;  // guards ops_, ended_ and dropped_
   std::vector<lincheck::Operation> ops_;
   std::vector<bool> ended_;
+  std::vector<bool> dropped_;
 };
 
 // True when the gRPC error proves the request was never sent: the channel could not connect.

@@ -74,8 +74,26 @@ TEST(OpHistoryTest, ErrorsMapToUnknownOrFail) {
     OpHistory h;
     h.Error(h.Invoke(1, "k", OpKind::kWrite, "never"), kNotConnected);
     h.Ok(h.Invoke(2, "k", OpKind::kRead), "never");
-    EXPECT_EQ(h.counts().fail, 1u);
+    EXPECT_EQ(h.counts().dropped, 1u);
     EXPECT_EQ(CheckLinearizable(h.Snapshot(), "").code(), ErrorCode::kCorruption);
+  }
+  {
+    // A CAS that was never sent did not compare anything: it is dropped, not "failed" (a
+    // failed CAS would claim the register differed from its expected value).
+    OpHistory h;
+    h.Ok(h.Invoke(1, "k", OpKind::kWrite, "v"));
+    h.Error(h.Invoke(2, "k", OpKind::kCas, "w", "v"), kNotConnected);
+    h.Ok(h.Invoke(1, "k", OpKind::kCas, "x", "v"));
+    EXPECT_EQ(h.counts().dropped, 1u);
+    EXPECT_EQ(h.Snapshot().ops.size(), 2u);
+    const Status s = CheckLinearizable(h.Snapshot(), "");
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    // Recorded as a failed comparison instead, the same facts are contradictory.
+    OpHistory wrong;
+    wrong.Ok(wrong.Invoke(1, "k", OpKind::kWrite, "v"));
+    wrong.Fail(wrong.Invoke(2, "k", OpKind::kCas, "w", "v"));
+    wrong.Ok(wrong.Invoke(1, "k", OpKind::kCas, "x", "v"));
+    EXPECT_EQ(CheckLinearizable(wrong.Snapshot(), "").code(), ErrorCode::kCorruption);
   }
   {
     // A failed read says nothing, whatever its error.

@@ -57,12 +57,16 @@ void RegisterWorkload::RunClient(int client) {
   std::mt19937_64 rng(options_.seed * 1000003 + static_cast<uint64_t>(client));
   // What this client last saw in each key: the expected value of its next CAS there.
   std::vector<std::optional<std::string>> seen(static_cast<size_t>(options_.keys));
-  const uint64_t client_id = static_cast<uint64_t>(client) + 1;
+  const uint64_t worker_id = static_cast<uint64_t>(client) + 1;
   for (uint64_t n = 0; !stop_.load(); ++n) {
     const int k = static_cast<int>(rng() % static_cast<uint64_t>(options_.keys));
     const std::string key = options_.key_prefix + std::to_string(k);
-    EtcdClient& member = cluster_.client(static_cast<int>(rng() % cluster_.size()));
-    const std::string value = "c" + std::to_string(client_id) + "-" + std::to_string(n);
+    const int member_index = static_cast<int>(rng() % static_cast<uint64_t>(cluster_.size()));
+    EtcdClient& member = cluster_.client(member_index);
+    // The history's client field says who asked whom: 10 * client + member (the checker
+    // gives it no meaning; a reader of a failing history does).
+    const uint64_t client_id = 10 * worker_id + static_cast<uint64_t>(member_index);
+    const std::string value = "c" + std::to_string(worker_id) + "-" + std::to_string(n);
     const uint64_t pick = rng() % 10;
     if (pick < 4) {
       const OpHistory::OpId id = history_.Invoke(client_id, key, OpKind::kRead);

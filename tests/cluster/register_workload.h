@@ -1,7 +1,8 @@
 // A register workload for the fault tests: a few client threads, each doing linearizable
 // reads, puts and compare-and-sets (a Txn comparing the value) on a few keys through randomly
 // chosen members, recording every operation in an OpHistory. Every written value is unique
-// ("c<client>-<n>"), so a read names the one write it saw.
+// ("c<client>-<n>"), so a read names the one write it saw. In the history, an operation's
+// client is 10 * client + the member asked (0-based).
 #pragma once
 
 #include <atomic>
