@@ -70,6 +70,8 @@ class FaultTest : public ClusterFixture {
     const OpHistory::Counts c = history.counts();
     std::cerr << "measured: " << name << " history: " << c.ok << " ok, " << c.fail << " fail, "
               << c.unknown << " unknown operations (" << c.dropped << " never sent)\n";
+    for (const auto& [error, n] : history.errors())
+      std::cerr << "  " << n << " x " << error << "\n";
     EXPECT_GT(c.ok, 100u) << "too few operations succeeded to say anything";
     const auto start = Clock::now();
     const Status verdict =

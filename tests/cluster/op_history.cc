@@ -60,11 +60,15 @@ void OpHistory::Unknown(OpId id) {
 }
 
 bool NeverSent(const grpc::Status& status) {
-  // gRPC fails a call on a channel that cannot connect with UNAVAILABLE "failed to connect to
-  // all addresses" before anything was written. A broken connection ("Socket closed",
-  // "Connection reset") may have carried the request: that stays unknown.
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-         status.error_message().find("failed to connect") != std::string::npos;
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  // gRPC fails a call on a channel that cannot connect with "failed to connect to all
+  // addresses" before anything was written. A broken connection ("Socket closed", "Connection
+  // reset") may have carried the request: that stays unknown.
+  if (status.error_message().find("failed to connect") != std::string::npos) return true;
+  // synod answers "no leader" only when its Raft node refused the proposal because it knows no
+  // leader (src/node/node.cc, ProposeBatch), before the command could enter any log. If that
+  // claim were wrong, the command's value could show up later and the checker would say so.
+  return status.error_message() == "etcdserver: no leader";
 }
 
 void OpHistory::Error(OpId id, const grpc::Status& status) {
@@ -74,6 +78,7 @@ void OpHistory::Error(OpId id, const grpc::Status& status) {
     std::lock_guard lock(mu_);
     SYNOD_ASSERT(id < ops_.size(), "unknown operation");
     read = ops_[id].kind == lincheck::OpKind::kRead;
+    ++errors_[std::to_string(status.error_code()) + ": " + status.error_message()];
   }
   // A read without a value constrains nothing, whatever happened to it.
   if (read) {
@@ -105,6 +110,11 @@ lincheck::History OpHistory::Snapshot() const {
     }
   }
   return h;
+}
+
+std::map<std::string, size_t> OpHistory::errors() const {
+  std::lock_guard lock(mu_);
+  return errors_;
 }
 
 OpHistory::Counts OpHistory::counts() const {

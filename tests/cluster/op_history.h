@@ -5,13 +5,14 @@
 // (a CAS whose comparison failed, a read that got no value), `unknown` for everything else
 // (timeouts, lost connections, errors after the request may have been proposed): such an
 // operation may take effect at any later time, or never. A request that never left the client
-// (no connection) is no operation and is dropped.
+// (no connection) or that the member refused before proposing it is no operation: dropped.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,24 +54,28 @@ class OpHistory {
     size_t ok = 0, fail = 0, unknown = 0, dropped = 0;
   };
   Counts counts() const;
+  // How often each gRPC error ended an operation ("CODE: message"), for the test log.
+  std::map<std::string, size_t> errors() const;
   // The history's clock (ns since it was made): to place fault events among the operations.
   int64_t Now() const;
 
  private:
   const std::chrono::steady_clock::time_point start_;
-  mutable std::mutex mu_;  // guards ops_, ended_ and dropped_
+  mutable std::mutex mu_;  // guards the fields below
   std::vector<lincheck::Operation> ops_;
   std::vector<bool> ended_;
   std::vector<bool> dropped_;
+  std::map<std::string, size_t> errors_;
 };
 
-// True when the gRPC error proves the request was never sent: the channel could not connect.
+// True when the gRPC error proves the request never took a place in the log: the channel
+// could not connect, or the member refused it for want of a leader.
 bool NeverSent(const grpc::Status& status);
 
 // Checks `history` with src/lincheck (budget `seconds`); writes it in synod's history format to
 // `path` (when not empty) so `synod-lincheck` can be run on it again. Ok when linearizable;
 // otherwise an error holding the checker's verdict and explanation.
 Status CheckLinearizable(const lincheck::History& history, const std::string& path,
-                         double seconds = 60);
+                         double seconds = 30);
 
 }  // namespace synod::cluster_test

@@ -76,6 +76,11 @@ TEST(OpHistoryTest, ErrorsMapToUnknownOrFail) {
     h.Ok(h.Invoke(2, "k", OpKind::kRead), "never");
     EXPECT_EQ(h.counts().dropped, 1u);
     EXPECT_EQ(CheckLinearizable(h.Snapshot(), "").code(), ErrorCode::kCorruption);
+    EXPECT_TRUE(NeverSent(grpc::Status(grpc::StatusCode::UNAVAILABLE, "etcdserver: no leader")));
+    EXPECT_FALSE(
+        NeverSent(grpc::Status(grpc::StatusCode::UNAVAILABLE, "etcdserver: request timed out")));
+    EXPECT_FALSE(NeverSent(kReset));
+    EXPECT_FALSE(NeverSent(kDeadline));
   }
   {
     // A CAS that was never sent did not compare anything: it is dropped, not "failed" (a
