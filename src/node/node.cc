@@ -68,6 +68,7 @@ class Node::Loop {
   void ApplyEntries(const std::vector<raft::Entry>& entries);
   void ServeReads();
   void MaybeSnapshot();
+  void FailReadsOnLeaderChange();
   void ExpireRequests(Clock::time_point now);
   void FailAll(const Status& s);
   void PublishInfo();
@@ -90,6 +91,7 @@ class Node::Loop {
   uint64_t next_seq_ = 0;
   std::map<uint64_t, PendingProposal> proposals_;  // by sequence: oldest first
   uint64_t next_read_ = 0;
+  raft::NodeId read_leader_ = raft::kNoNode;  // the leader when reads were last checked
   std::map<uint64_t, PendingRead> reads_;  // by context: oldest first
 
   mutable std::mutex info_mu_;
@@ -178,6 +180,7 @@ void Node::Loop::Run() {
     for (Item& item : items) Handle(item, &batch, &seqs);
     if (!batch.empty()) ProposeBatch(batch, seqs);
     while (raw_->HasReady()) HandleReady();
+    FailReadsOnLeaderChange();
     ExpireRequests(Clock::now());
     PublishInfo();
   }
@@ -326,6 +329,24 @@ void Node::Loop::MaybeSnapshot() {
     if (storage_->Compact(compact).ok()) (void)wal_->ReleaseTo(opts_.group, compact);
   }
   Log("snapshot at index " + std::to_string(applied_.value));
+}
+
+void Node::Loop::FailReadsOnLeaderChange() {
+  if (raw_->leader() == read_leader_) return;
+  read_leader_ = raw_->leader();
+  // A read index request lives with the leader that took it (Raft §6.4): a leader that steps
+  // down forgets its pending ones, and one forwarded to a former leader gets no answer. Without
+  // an index such a read would only wait for its timeout, so it fails now (etcd answers
+  // "leader changed" too). Reads that already have their index stay: serving them once it is
+  // applied is still linearizable.
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.indexed) {
+      ++it;
+      continue;
+    }
+    it->second.done(Status(ErrorCode::kProposalDropped, "leader changed"));
+    it = reads_.erase(it);
+  }
 }
 
 void Node::Loop::ExpireRequests(Clock::time_point now) {

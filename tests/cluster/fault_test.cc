@@ -117,6 +117,16 @@ TEST_F(FaultTest, PartitionedLeaderStopsServingMajorityElectsNewLeader) {
                                   &error))
       << error;
   const auto cut = Clock::now();
+  // A linearizable read through the old leader right after the cut: its read barrier needs a
+  // quorum's answer to a heartbeat sent after the read arrived, which cannot come, so it must
+  // fail (not answer from the leader's own state) however long the client waits.
+  grpc::Status early_read;
+  long long early_read_ms = 0;
+  std::thread early([&] {
+    etcdserverpb::RangeResponse er;
+    early_read = cluster_->client(old_leader).Get("p/x", 10s, &er);
+    early_read_ms = MillisSince(cut);
+  });
 
   const int new_leader = WaitForLeaderAmong(*cluster_, majority, 15s);
   ASSERT_GE(new_leader, 0) << "the majority elected no leader within 15 s";
@@ -130,6 +140,14 @@ TEST_F(FaultTest, PartitionedLeaderStopsServingMajorityElectsNewLeader) {
   EXPECT_TRUE(WaitUntilNoLeader(*cluster_, old_leader, 10s))
       << "the cut-off leader still names a leader";
   std::cerr << "measured: old leader stepped down " << MillisSince(cut) << " ms after the cut\n";
+
+  early.join();
+  EXPECT_FALSE(early_read.ok()) << "the cut-off leader confirmed a read";
+  // It fails when the leader steps down (about two election timeouts), not at the 7 s request
+  // timeout: the node fails reads that lost their leader.
+  EXPECT_LT(early_read_ms, 5000) << early_read.error_message();
+  std::cerr << "measured: read through the cut-off leader failed after " << early_read_ms
+            << " ms: " << early_read.error_message() << "\n";
 
   // Minority: linearizable reads and writes fail (an etcd error or the deadline), never
   // answering the stale value.
@@ -160,7 +178,8 @@ TEST_F(FaultTest, PartitionedLeaderStopsServingMajorityElectsNewLeader) {
 
   ASSERT_TRUE(Firewall::HealAll(&error)) << error;
   const auto healed = Clock::now();
-  const int leader = cluster_->WaitForLeader(15s);
+  // Up to TCP's retransmission backoff on the links that were cut (several seconds).
+  const int leader = cluster_->WaitForLeader(20s);
   ASSERT_GE(leader, 0) << "no single leader after healing";
   std::cerr << "measured: one leader agreed " << MillisSince(healed) << " ms after healing\n";
   std::this_thread::sleep_for(2s);  // the workload runs on the healed cluster a little

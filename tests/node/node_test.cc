@@ -239,5 +239,23 @@ TEST(Node, NoQuorumMeansTimeoutNotSuccess) {
       << r.status().ToString();
 }
 
+// A read waiting for its index on a leader that loses its quorum fails when the leader steps
+// down (check-quorum, one election timeout), not only at the request timeout.
+TEST(Node, PendingReadFailsWhenLeaderStepsDown) {
+  Cluster c(3);
+  const int leader = c.WaitLeader();
+  ASSERT_NE(leader, 0);
+  for (int i = 1; i <= 3; ++i) {
+    if (i != leader) c.Stop(i);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = c.Barrier(leader);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), ErrorCode::kProposalDropped) << s.ToString();
+  // Election timeout 100 ms here, request timeout 2 s.
+  EXPECT_LT(waited, 1000ms);
+}
+
 }  // namespace
 }  // namespace synod::node
