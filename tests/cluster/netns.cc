@@ -55,8 +55,10 @@ bool Enter(std::string* why) {
     return false;
   }
   std::string error;
+  // A rule added and flushed: iptables (and the kernel's netfilter behind it) works here.
   if (!Run({IpPath(), "link", "set", "lo", "up"}, &error) ||
-      !Run({IptablesPath(), "-S", "INPUT"}, &error)) {
+      !Run({IptablesPath(), "-w", "-A", "INPUT", "-s", "127.0.0.254", "-j", "DROP"}, &error) ||
+      !Run({IptablesPath(), "-w", "-F", "INPUT"}, &error)) {
     *why = "network namespace unusable: " + error;
     return false;
   }
