@@ -33,6 +33,19 @@ struct FeedbackItem {
 };
 using Item = std::variant<ProposeItem, ReadItem, MessagesItem, FeedbackItem>;
 
+// Where this run's proposal sequences start. A proposal is recognized when applied by its
+// (node id, sequence), and a restarted node applies entries that its previous run proposed
+// but had not applied yet: had both runs counted from 1, such an old entry would answer a new
+// proposal with the old command's result. Starting from the wall clock in ms, shifted 20 bits
+// (as etcd's request ids), keeps runs apart unless the clock steps back between two runs or a
+// run proposes more than 2^20 commands per millisecond it lived.
+uint64_t FirstSequence() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  return static_cast<uint64_t>(ms) << 20;  // ms < 2^44 until the year 2527
+}
+
 }  // namespace
 
 class Node::Loop {
@@ -88,7 +101,7 @@ class Node::Loop {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
 
-  uint64_t next_seq_ = 0;
+  uint64_t next_seq_ = FirstSequence();
   std::map<uint64_t, PendingProposal> proposals_;  // by sequence: oldest first
   uint64_t next_read_ = 0;
   raft::NodeId read_leader_ = raft::kNoNode;  // the leader when reads were last checked
