@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
-#include <map>
 #include <random>
 #include <thread>
 
@@ -134,7 +133,6 @@ TEST_F(FaultTest, PartitionedLeaderStopsServingMajorityElectsNewLeader) {
 
   // The majority commits a new value; the old leader still holds "before".
   ASSERT_TRUE(cluster_->client(new_leader).Put("p/x", "after", 5s).ok());
-  const auto after_written = Clock::now();
 
   // The old leader steps down (check-quorum) and says it knows no leader.
   EXPECT_TRUE(WaitUntilNoLeader(*cluster_, old_leader, 10s))
@@ -174,7 +172,6 @@ TEST_F(FaultTest, PartitionedLeaderStopsServingMajorityElectsNewLeader) {
     const Status caught = CheckLinearizable(probe.Snapshot(), "");
     EXPECT_EQ(caught.code(), ErrorCode::kCorruption) << "a stale read went unnoticed";
   }
-  (void)after_written;
 
   ASSERT_TRUE(Firewall::HealAll(&error)) << error;
   const auto healed = Clock::now();
