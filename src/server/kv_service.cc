@@ -12,6 +12,7 @@
 #include "server/command.pb.h"
 #include "server/convert.h"
 #include "server/errors.h"
+#include "server/maintenance_service.h"
 #include "server/serving_context.h"
 #include "server/unary_call.h"
 
@@ -150,8 +151,12 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     return false;
   }
 
+  // Over the quota, this member raises NOSPACE through the log (maintenance_service.h); while
+  // the alarm is active, every member refuses writes that put, whatever its own size.
   bool CheckQuota(const PendingCall& p) const {
-    if (ctx_->CachedDiskBytes() <= ctx_->limits().backend_bytes_quota) return true;
+    const bool raised = ctx_->kv().NoSpace();
+    if (!raised && ctx_->CachedDiskBytes() <= ctx_->limits().backend_bytes_quota) return true;
+    if (!raised) RaiseNoSpaceAlarm(ctx_);
     p.Fail(EtcdError::kNoSpace);
     return false;
   }
