@@ -190,6 +190,10 @@ Status RestoreBackup(const std::string& file, const std::string& kv_dir) {
     return Status(ErrorCode::kCorruption, file + ": SHA-256 mismatch (damaged or truncated)");
   }
   const std::string incoming = kv_dir + ".restoring";
+  if (const fs::path parent = fs::path(kv_dir).parent_path(); !parent.empty()) {
+    fs::create_directories(parent, ec);
+    if (ec) return IoError("create " + parent.string(), ec);
+  }
   fs::remove_all(incoming, ec);
   Status s = UnpackDirectory(image, incoming);
   if (!s.ok()) return s;
