@@ -135,7 +135,6 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   }
 
  private:
-
   // The same checks the store makes when applying, made before proposing so that a malformed
   // put never takes a place in the log.
   static std::optional<EtcdError> CheckPutShape(const etcdserverpb::PutRequest& r) {
@@ -155,7 +154,10 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   // the alarm is active, every member refuses writes that put, whatever its own size.
   bool CheckQuota(const PendingCall& p) const {
     const bool raised = ctx_->kv().NoSpace();
-    if (!raised && ctx_->CachedDiskBytes() <= ctx_->limits().backend_bytes_quota) return true;
+    const int64_t quota = ctx_->limits().backend_bytes_quota;
+    if (!raised && ctx_->CachedDiskBytes() <= quota) return true;
+    // The cached size may predate a defragmentation: measure before raising the alarm again.
+    if (!raised && ctx_->kv().DiskBytes() <= quota) return true;
     if (!raised) RaiseNoSpaceAlarm(ctx_);
     p.Fail(EtcdError::kNoSpace);
     return false;
