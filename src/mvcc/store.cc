@@ -42,6 +42,12 @@ rocksdb::Options DbOptions(const StoreOptions& o) {
   // A torn tail of RocksDB's own log is cut off on recovery and everything before it kept:
   // the store reopens at a prefix of the applied batches, which the Raft log then extends.
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // A read or apply that drops the last reference to files a compaction replaced would delete
+  // them itself (a defragmentation replaces the whole store): background jobs do it instead.
+  opts.avoid_unnecessary_blocking_io = true;
+  // Compactions write their files back to disk as they go, not in one burst at the end that
+  // the writes of applies would queue behind.
+  opts.bytes_per_sync = size_t{1} << 20;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   // Index and filter blocks live in the cache too, so memory stays within the configured

@@ -66,8 +66,13 @@ struct Latencies {
     }
     std::sort(ms.begin(), ms.end());
     auto at = [&](double q) { return ms[std::min(ms.size() - 1, size_t(q * ms.size()))]; };
-    std::printf("  %-34s n=%-7zu p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.1f ms\n", what,
-                ms.size(), at(0.5), at(0.99), at(0.999), ms.back());
+    const auto over = [&](double limit) {
+      return ms.end() - std::upper_bound(ms.begin(), ms.end(), limit);
+    };
+    std::printf(
+        "  %-34s n=%-7zu p50 %.3f  p99 %.3f  p99.9 %.3f  max %.1f ms; >50 ms: %td, "
+        ">100 ms: %td\n",
+        what, ms.size(), at(0.5), at(0.99), at(0.999), ms.back(), over(50), over(100));
   }
 };
 
@@ -127,7 +132,17 @@ struct Load {
 
 }  // namespace
 
+double LoadAverage() {
+  double load = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+    std::fclose(f);
+  }
+  return load;
+}
+
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come, also into a file
   const uint64_t bytes = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : uint64_t{1} << 30;
   const std::string dir = argc > 2 ? argv[2] : "/tmp/synod-defrag-bench";
   std::filesystem::remove_all(dir);
@@ -179,8 +194,9 @@ int main(int argc, char** argv) {
   baseline.Start();
   std::this_thread::sleep_for(defrag_length);
   baseline.Stop();
-  std::printf("defragmented in %.1f s; store %.0f -> %.0f MiB\n", Ms(defrag_length) / 1000,
-              before_bytes / 1048576.0, DirBytes(dir) / 1048576.0);
+  std::printf("defragmented in %.1f s; store %.0f -> %.0f MiB; load average %.1f on %u cores\n",
+              Ms(defrag_length) / 1000, before_bytes / 1048576.0, DirBytes(dir) / 1048576.0,
+              LoadAverage(), std::thread::hardware_concurrency());
   std::printf("during the defragmentation:\n");
   during_writes.Print("apply of a 1 KiB put (1 per ms)");
   during_reads.Print("range of one 4 KiB key");
