@@ -53,9 +53,10 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
       resp->set_raftterm(info.term.value);
       resp->set_raftappliedindex(info.applied.value);
       resp->set_storageversion("3.4.0");
+      // As etcd lists them: AlarmMember's text form.
       for (const mvcc::Alarm& a : ctx->kv().Alarms()) {
-        resp->add_errors(std::string("alarm ") + (a.type == kAlarmNoSpace ? "NOSPACE" : "CORRUPT") +
-                         " raised by member " + std::to_string(a.member_id));
+        resp->add_errors("memberID:" + std::to_string(a.member_id) +
+                         " alarm:" + (a.type == kAlarmNoSpace ? "NOSPACE" : "CORRUPT") + " ");
       }
       p.Ok();
     });
