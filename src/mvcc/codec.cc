@@ -1,5 +1,7 @@
 #include "mvcc/codec.h"
 
+#include <limits>
+
 #include "base/assert.h"
 
 namespace synod::mvcc::codec {
@@ -189,6 +191,27 @@ std::string EncodeApplyState(const ApplyState& s) {
 std::optional<ApplyState> DecodeApplyState(std::string_view bytes) {
   if (bytes.size() != 16) return std::nullopt;
   return ApplyState{GetBE64(bytes), static_cast<int64_t>(GetBE64(bytes.substr(8)))};
+}
+
+std::string EncodeAlarms(const std::vector<Alarm>& alarms) {
+  std::string out;
+  for (const Alarm& a : alarms) {
+    PutBE64(&out, a.member_id);
+    PutBE64(&out, static_cast<uint32_t>(a.type));
+  }
+  return out;
+}
+
+std::optional<std::vector<Alarm>> DecodeAlarms(std::string_view bytes) {
+  constexpr size_t kAlarmBytes = 16;
+  if (bytes.size() % kAlarmBytes != 0) return std::nullopt;
+  std::vector<Alarm> alarms;
+  for (size_t at = 0; at < bytes.size(); at += kAlarmBytes) {
+    const uint64_t type = GetBE64(bytes.substr(at + 8));
+    if (type > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return std::nullopt;
+    alarms.push_back(Alarm{GetBE64(bytes.substr(at)), static_cast<int32_t>(type)});
+  }
+  return alarms;
 }
 
 std::string RevisionKey(int64_t main, int64_t sub) {

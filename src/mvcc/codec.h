@@ -22,6 +22,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "mvcc/types.h"
 
 namespace synod::mvcc::codec {
 
@@ -39,6 +42,8 @@ inline constexpr std::string_view kMetaCompact = "m/compact";
 // way, the user key it resumes from.
 inline constexpr std::string_view kMetaCompactDone = "m/compact_done";
 inline constexpr std::string_view kMetaCompactCursor = "m/compact_cursor";
+// The server's alarms (etcd's alarm bucket), written with the entry that changed them.
+inline constexpr std::string_view kMetaAlarms = "m/alarms";
 
 // Bumped when the layout changes incompatibly; Open refuses other versions.
 inline constexpr int64_t kFormatVersion = 1;
@@ -103,6 +108,10 @@ struct ApplyState {
 };
 std::string EncodeApplyState(const ApplyState& s);
 std::optional<ApplyState> DecodeApplyState(std::string_view bytes);
+
+// ---- m/alarms: (member id, type) pairs, big-endian 8 + 8 bytes each -------------------------
+std::string EncodeAlarms(const std::vector<Alarm>& alarms);
+std::optional<std::vector<Alarm>> DecodeAlarms(std::string_view bytes);
 
 // ---- r/: the revision space -------------------------------------------------------------------
 

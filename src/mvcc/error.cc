@@ -15,6 +15,7 @@ const char* ErrcMessage(Errc code) {
     case Errc::kValueProvided: return "value is provided";
     case Errc::kLeaseProvided: return "lease is provided";
     case Errc::kInvalidArgument: return "invalid argument";
+    case Errc::kNoSpace: return "database space exceeded";
     case Errc::kStorage: return "storage failure";
     case Errc::kCorruption: return "corrupted store";
   }
@@ -32,7 +33,8 @@ Status Error::ToStatus() const {
     case Errc::kCompacted: return Status(ErrorCode::kCompacted, ToString());
     case Errc::kStorage: return Status(ErrorCode::kIoError, ToString());
     case Errc::kCorruption: return Status(ErrorCode::kCorruption, ToString());
-    case Errc::kTooManyOps: return Status(ErrorCode::kLimitExceeded, ToString());
+    case Errc::kTooManyOps:
+    case Errc::kNoSpace: return Status(ErrorCode::kLimitExceeded, ToString());
     default: return Status(ErrorCode::kInvalidArgument, ToString());
   }
 }

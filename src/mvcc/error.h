@@ -28,6 +28,7 @@ enum class Errc : uint8_t {
   kValueProvided,    // ignore_value together with a value
   kLeaseProvided,    // ignore_lease together with a lease
   kInvalidArgument,  // anything else malformed (a lease id <= 0, ...)
+  kNoSpace,          // a write while the NOSPACE alarm is active (decided by the server)
   kStorage,          // fatal: RocksDB failed
   kCorruption,       // fatal: data on disk does not decode or breaks an invariant
 };

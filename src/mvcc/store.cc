@@ -1,5 +1,6 @@
 #include "mvcc/store.h"
 
+#include <algorithm>
 #include <mutex>
 #include <type_traits>
 #include <variant>
@@ -11,6 +12,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include "base/crc32c.h"
 #include "mvcc/codec.h"
 #include "mvcc/compactor.h"
 #include "mvcc/executor.h"
@@ -40,6 +42,12 @@ rocksdb::Options DbOptions(const StoreOptions& o) {
   // A torn tail of RocksDB's own log is cut off on recovery and everything before it kept:
   // the store reopens at a prefix of the applied batches, which the Raft log then extends.
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // A read or apply that drops the last reference to files a compaction replaced would delete
+  // them itself (a defragmentation replaces the whole store): background jobs do it instead.
+  opts.avoid_unnecessary_blocking_io = true;
+  // Compactions write their files back to disk as they go, not in one burst at the end that
+  // the writes of applies would queue behind.
+  opts.bytes_per_sync = size_t{1} << 20;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   // Index and filter blocks live in the cache too, so memory stays within the configured
@@ -331,6 +339,69 @@ Outcome<Done> Store::ApplyNoop(RaftIndex index) {
   std::lock_guard lock(impl_->write_mu);
   SYNOD_ASSERT(index > impl_->CurrentMeta().applied, "entry applied twice or out of order");
   return impl_->CommitAppliedOnly(index);
+}
+
+Outcome<Done> Store::ApplyAlarms(RaftIndex index, const std::vector<Alarm>& alarms) {
+  std::lock_guard lock(impl_->write_mu);
+  SYNOD_ASSERT(index > impl_->CurrentMeta().applied, "entry applied twice or out of order");
+  std::vector<Alarm> sorted = alarms;
+  std::sort(sorted.begin(), sorted.end());
+  rocksdb::WriteBatch batch;
+  const rocksdb::Status s = batch.Put(codec::kMetaAlarms, codec::EncodeAlarms(sorted));
+  if (!s.ok()) return StorageError(s, "alarm batch");
+  Meta next = impl_->CurrentMeta();
+  next.applied = index;
+  return impl_->Commit(&batch, next);
+}
+
+Outcome<std::vector<Alarm>> Store::Alarms() const {
+  Impl::ReadView view = impl_->TakeView();
+  auto bytes = view.source->Find(codec::kMetaAlarms);
+  if (!bytes.ok()) return bytes.error();
+  if (!bytes.value()) return std::vector<Alarm>{};
+  auto alarms = codec::DecodeAlarms(*bytes.value());
+  if (!alarms) return Error(Errc::kCorruption, "bad alarm record");
+  return std::move(*alarms);
+}
+
+Outcome<uint32_t> Store::Hash() const {
+  Impl::ReadView view = impl_->TakeView();
+  uint32_t crc = 0;
+  auto it = view.source->NewIterator();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    crc = Crc32c(crc, it->key().data(), it->key().size());
+    crc = Crc32c(crc, it->value().data(), it->value().size());
+  }
+  if (!it->status().ok()) return StorageError(it->status(), "hash scan");
+  return crc;
+}
+
+Outcome<Done> Store::Defragment() {
+  rocksdb::CompactRangeOptions o;
+  // Applies and RocksDB's own compactions go on meanwhile; the flush that starts it waits
+  // rather than push writes into a stall.
+  o.exclusive_manual_compaction = false;
+  o.allow_write_stall = false;
+  // The last level too: that is where deleted and compacted versions leave tombstones.
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const rocksdb::Status s = impl_->db->CompactRange(o, nullptr, nullptr);
+  if (!s.ok()) return StorageError(s, "defragment");
+  return Done{};
+}
+
+Outcome<Done> Store::ResetForNewCluster() {
+  std::lock_guard lock(impl_->write_mu);
+  Meta m = impl_->CurrentMeta();
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s =
+      batch.Put(codec::kMetaApplyState, codec::EncodeApplyState({0, m.revision}));
+  if (s.ok()) s = batch.Delete(codec::kMetaAlarms);
+  if (s.ok()) s = impl_->db->Write(impl_->write_options, &batch);
+  if (s.ok()) s = impl_->db->FlushWAL(/*sync=*/true);
+  if (!s.ok()) return StorageError(s, "reset for a new cluster");
+  std::lock_guard view_lock(impl_->view_mu);
+  impl_->meta.applied = RaftIndex(0);
+  return Done{};
 }
 
 Outcome<RangeResponse> Store::Range(const RangeRequest& request) const {

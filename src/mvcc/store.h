@@ -75,6 +75,9 @@ class Store {
   // Marks an entry without key-space content (a leader's empty entry, a membership change)
   // as applied. REQUIRES: index > applied_index().
   Outcome<Done> ApplyNoop(RaftIndex index);
+  // Records the entry `index` that set the server's alarms to `alarms` (replacing the list).
+  // REQUIRES: index > applied_index().
+  Outcome<Done> ApplyAlarms(RaftIndex index, const std::vector<Alarm>& alarms);
 
   // ---- reads: any thread ----------------------------------------------------------------------
 
@@ -94,6 +97,12 @@ class Store {
   // Reads the whole store.
   Outcome<Done> CheckIntegrity() const;
 
+  // The alarms the last ApplyAlarms recorded, sorted.
+  Outcome<std::vector<Alarm>> Alarms() const;
+  // CRC32C over every stored key and value, meta included (etcd's Hash: the whole backend,
+  // so members differ where their applied indexes do; for tests and tools).
+  Outcome<uint32_t> Hash() const;
+
   int64_t revision() const;
   int64_t compact_revision() const;
   RaftIndex applied_index() const;
@@ -104,6 +113,18 @@ class Store {
   // `dir`, which must not exist. The copy holds exactly the entries up to the returned index;
   // Open(dir) opens it as a store, e.g. on a follower that received it as a Raft snapshot.
   Outcome<CheckpointInfo> CreateCheckpoint(const std::string& dir);
+
+  // ---- maintenance ------------------------------------------------------------------------
+
+  // Rewrites the store's files without the space that deleted and compacted data hold
+  // (RocksDB's manual compaction of the whole key range, down to the last level). Any thread;
+  // Apply and reads go on meanwhile: it runs in RocksDB's background threads without the write
+  // lock, and never stalls writes (the files it replaces stay readable until it ends).
+  Outcome<Done> Defragment();
+  // For a restore into a new cluster: the copy forgets the Raft log it came from (applied
+  // index 0, so the new cluster's first entries apply to it) and its alarms. Keys, revisions,
+  // compaction and leases stay. REQUIRES: nothing else uses the store.
+  Outcome<Done> ResetForNewCluster();
 
  private:
   struct Impl;

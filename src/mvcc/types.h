@@ -7,6 +7,7 @@
 // Raft log order; reads go through the Store's read calls.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -260,6 +261,15 @@ struct HashResult {
   uint32_t hash = 0;
   int64_t revision = 0;          // the revision the hash covers
   int64_t compact_revision = 0;  // the compaction the hash was taken under
+};
+
+// One raised alarm: which member raised it and its kind (etcd's AlarmType numbers: 1 NOSPACE,
+// 2 CORRUPT). The store only keeps them; their meaning is the server's.
+struct Alarm {
+  uint64_t member_id = 0;
+  int32_t type = 0;
+  bool operator==(const Alarm&) const = default;
+  auto operator<=>(const Alarm&) const = default;
 };
 
 }  // namespace synod::mvcc

@@ -15,6 +15,7 @@ api::WireStatus ToWireStatus(const mvcc::Error& error) {
     case mvcc::Errc::kEmptyKey: return api::ToWireStatus(EtcdError::kEmptyKey);
     case mvcc::Errc::kValueProvided: return api::ToWireStatus(EtcdError::kValueProvided);
     case mvcc::Errc::kLeaseProvided: return api::ToWireStatus(EtcdError::kLeaseProvided);
+    case mvcc::Errc::kNoSpace: return api::ToWireStatus(EtcdError::kNoSpace);
     case mvcc::Errc::kInvalidArgument:
       return api::WireStatus{api::GrpcCode::kInvalidArgument,
                              std::string("etcdserver: ") + mvcc::ErrcMessage(error.code())};

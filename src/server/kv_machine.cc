@@ -58,12 +58,29 @@ mvcc::WriteRequest DecodeOrDie(raft::LogIndex index, const serverpb::Command& c)
     case serverpb::Command::kLeaseGrant: return FromProto(c.lease_grant());
     case serverpb::Command::kLeaseRevoke: return FromProto(c.lease_revoke());
     case serverpb::Command::kLeaseKeepAlive:  // not a write: Apply handles it before
+    case serverpb::Command::kAlarm:           // not a write: Apply handles it before
     case serverpb::Command::OP_NOT_SET: break;
   }
   const std::string msg = "command of unknown kind at index " + std::to_string(index.value) +
                           " (written by a newer synod?)";
   SYNOD_ASSERT(false, msg.c_str());
   SYNOD_UNREACHABLE("asserted above");
+}
+
+// What the NOSPACE alarm refuses: a put, or a txn holding one (in either branch, at any depth).
+bool WritesValues(const std::vector<mvcc::RequestOp>& ops) {
+  for (const mvcc::RequestOp& op : ops) {
+    if (std::holds_alternative<mvcc::PutRequest>(op.request)) return true;
+    const auto* t = std::get_if<mvcc::TxnRequest>(&op.request);
+    if (t != nullptr && (WritesValues(t->success) || WritesValues(t->failure))) return true;
+  }
+  return false;
+}
+
+bool WritesValues(const mvcc::WriteRequest& request) {
+  if (std::holds_alternative<mvcc::PutRequest>(request)) return true;
+  const auto* t = std::get_if<mvcc::TxnRequest>(&request);
+  return t != nullptr && (WritesValues(t->success) || WritesValues(t->failure));
 }
 
 }  // namespace
@@ -80,13 +97,15 @@ Result<std::unique_ptr<KvMachine>> KvMachine::Open(const KvMachineOptions& optio
     if (!s.ok()) return s;
     m->Log("finished an interrupted snapshot install");
   }
-  for (const std::string& leftover : {incoming, old, options.dir + ".checkpoint"}) {
+  for (const std::string& leftover :
+       {incoming, old, options.dir + ".checkpoint", m->backups_dir()}) {
     Status s = RemoveAll(leftover);
     if (!s.ok()) return s;
   }
   Status s = m->OpenStore(options.dir);
   if (!s.ok()) return s;
   if (s = m->ResetLessor(); !s.ok()) return s;
+  if (s = m->LoadAlarms(); !s.ok()) return s;
   if (options.observer != nullptr) options.observer->OnReset(m->store_->revision());
   return m;
 }
@@ -103,7 +122,16 @@ Status KvMachine::OpenStore(const std::string& path) {
 std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
   const serverpb::Command parsed = ParseOrDie(index, command);
   if (parsed.has_lease_keep_alive()) return ApplyKeepAlive(index, parsed.lease_keep_alive().id());
+  if (parsed.has_alarm()) {
+    return ApplyAlarm(index, parsed.alarm().action(), parsed.alarm().memberid(),
+                      parsed.alarm().alarm());
+  }
   const mvcc::WriteRequest request = DecodeOrDie(index, parsed);
+  if (no_space_.load() && WritesValues(request)) {
+    // etcd's capped applier: with NOSPACE raised, every member refuses the same writes.
+    ApplyEmpty(index);
+    return std::any(ApplyOutcome(mvcc::Errc::kNoSpace));
+  }
   ApplyOutcome outcome = store_->Apply(ToStore(index), request);
   if (!outcome.ok() && outcome.error().fatal()) {
     // The store could not record the entry: going on would acknowledge writes it lost.
@@ -210,6 +238,7 @@ Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
                       ", expected " + std::to_string(index.value));
   }
   if (s = ResetLessor(); !s.ok()) return s;
+  if (s = LoadAlarms(); !s.ok()) return s;
   if (opts_.observer != nullptr) opts_.observer->OnReset(store_->revision());
   s = RemoveAll(old);
   if (!s.ok()) Log("cannot remove " + old + ": " + s.message());

@@ -26,11 +26,14 @@
 #pragma once
 
 #include <any>
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "mvcc/store.h"
@@ -60,6 +63,15 @@ struct KeepAliveOutcome {
   int64_t ttl_seconds = 0;
   int64_t revision = 0;
 };
+// What Apply hands the proposer of an alarm command: the alarms it changed (etcd answers
+// with the activated or deactivated member alarm, none when nothing changed).
+struct AlarmOutcome {
+  std::vector<mvcc::Alarm> changed;
+  int64_t revision = 0;
+};
+// etcd's AlarmType numbers.
+inline constexpr int32_t kAlarmNoSpace = 1;
+inline constexpr int32_t kAlarmCorrupt = 2;
 
 class KvMachine final : public node::StateMachine {
  public:
@@ -80,10 +92,24 @@ class KvMachine final : public node::StateMachine {
   // Bytes of the store's files on disk (etcd's "db size"). Any thread.
   int64_t DiskBytes() const;
 
+  // Maintenance (maintenance_service.h); any thread.
+  // The alarms applied so far, sorted; NoSpace: a NOSPACE alarm is among them, and Apply
+  // refuses puts and txns that put (deletes and compactions still pass, to free space).
+  std::vector<mvcc::Alarm> Alarms() const;
+  bool NoSpace() const { return no_space_.load(); }
+  // A checkpoint of the store in `dir` (which must not exist), for a backup. Backups go under
+  // backups_dir(), which Open clears (a crash may leave one behind).
+  Result<mvcc::CheckpointInfo> Checkpoint(const std::string& dir) const;
+  std::string backups_dir() const { return opts_.dir + ".backups"; }
+  // Store::Defragment. Reads and applies continue; a snapshot install waits for it.
+  Status Defragment() const;
+
  private:
   explicit KvMachine(const KvMachineOptions& options) : opts_(options) {}
   Status OpenStore(const std::string& path);
   std::any ApplyKeepAlive(raft::LogIndex index, int64_t lease);
+  std::any ApplyAlarm(raft::LogIndex index, int32_t action, uint64_t member, int32_t type);
+  Status LoadAlarms();  // the cache below, from the store
   void TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome);
   Status ResetLessor();  // from the store's leases
   void Log(std::string_view message) const {
@@ -97,6 +123,10 @@ class KvMachine final : public node::StateMachine {
   std::unique_ptr<mvcc::Store> store_;
   // After a snapshot that failed (too large), no new attempt before this index.
   raft::LogIndex snapshot_retry_at_;
+  // The store's alarms, cached: every write checks no_space_. Written on the loop thread.
+  mutable std::mutex alarms_mu_;
+  std::vector<mvcc::Alarm> alarms_;
+  std::atomic<bool> no_space_{false};
 };
 
 }  // namespace synod::server

@@ -12,6 +12,7 @@
 #include "server/command.pb.h"
 #include "server/convert.h"
 #include "server/errors.h"
+#include "server/maintenance_service.h"
 #include "server/serving_context.h"
 #include "server/unary_call.h"
 
@@ -134,7 +135,6 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   }
 
  private:
-
   // The same checks the store makes when applying, made before proposing so that a malformed
   // put never takes a place in the log.
   static std::optional<EtcdError> CheckPutShape(const etcdserverpb::PutRequest& r) {
@@ -150,8 +150,15 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     return false;
   }
 
+  // Over the quota, this member raises NOSPACE through the log (maintenance_service.h); while
+  // the alarm is active, every member refuses writes that put, whatever its own size.
   bool CheckQuota(const PendingCall& p) const {
-    if (ctx_->CachedDiskBytes() <= ctx_->limits().backend_bytes_quota) return true;
+    const bool raised = ctx_->kv().NoSpace();
+    const int64_t quota = ctx_->limits().backend_bytes_quota;
+    if (!raised && ctx_->CachedDiskBytes() <= quota) return true;
+    // The cached size may predate a defragmentation: measure before raising the alarm again.
+    if (!raised && ctx_->kv().DiskBytes() <= quota) return true;
+    if (!raised) RaiseNoSpaceAlarm(ctx_);
     p.Fail(EtcdError::kNoSpace);
     return false;
   }
