@@ -27,7 +27,7 @@
 namespace synod::server {
 
 struct MemberWatcherOptions {
-  std::chrono::milliseconds interval{500};
+  std::chrono::milliseconds interval{200};
   uint64_t self_id = 0;
   std::string name;
   std::vector<std::string> client_urls;

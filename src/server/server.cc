@@ -150,7 +150,9 @@ Status Server::Impl::OpenMembers() {
 
 void Server::Impl::StartMemberWatcher() {
   MemberWatcherOptions mo;
-  mo.interval = std::chrono::milliseconds(std::max<uint32_t>(config_.election_timeout_ms / 2, 1));
+  // A few heartbeats: cheap (a copy of the node's state and of the list), and a new member's
+  // name and client URLs reach everyone soon after a leader is known.
+  mo.interval = std::chrono::milliseconds(2 * config_.heartbeat_interval_ms);
   mo.self_id = config_.member_id;
   mo.name = config_.name;
   mo.client_urls = config_.advertise_client_urls;
