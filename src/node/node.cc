@@ -110,7 +110,8 @@ class Node::Loop {
   std::map<uint64_t, PendingProposal> proposals_;  // by sequence: oldest first
   uint64_t next_read_ = 0;
   std::map<uint64_t, PendingRead> reads_;  // by context: oldest first
-  std::map<uint64_t, PendingConfChange> conf_changes_;  // by sequence, shared with proposals
+  // By sequence (one counter with proposals): oldest first.
+  std::map<uint64_t, PendingConfChange> conf_changes_;
 
   mutable std::mutex info_mu_;
   NodeInfo info_;

@@ -437,9 +437,8 @@ ConfState Raft::ApplyConfChange(const ConfChange& cc) {
 void Raft::SwitchTo(const TrackerConfig& cfg) {
   if (role_ == Role::kLeader) {
     for (const auto& [id, pr] : prs_) {
-      if (id != id_ && !cfg.voters.Contains(id) && !std::binary_search(cfg.learners.begin(), cfg.learners.end(), id)) {
-        SendFarewell(id, pr);
-      }
+      const bool learner = std::binary_search(cfg.learners.begin(), cfg.learners.end(), id);
+      if (id != id_ && !cfg.voters.Contains(id) && !learner) SendFarewell(id, pr);
     }
   }
   conf_ = cfg;

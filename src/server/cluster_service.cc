@@ -3,6 +3,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
 
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/command.pb.h"
@@ -16,6 +19,10 @@ namespace synod::server {
 namespace {
 
 using api::EtcdError;
+
+// Metadata on a request a follower passed on to the leader: never passed on again.
+constexpr const char* kForwardedKey = "synod-forwarded";
+constexpr std::chrono::seconds kForwardTimeout{15};
 
 class ClusterService final : public etcdserverpb::Cluster::CallbackService {
  public:
@@ -48,6 +55,11 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
                                       etcdserverpb::MemberAddResponse* resp) override {
     auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
+    if (Forward(call, *p, [req, resp](Stub* s, grpc::ClientContext* c, Done done) {
+          s->async()->MemberAdd(c, req, resp, std::move(done));
+        })) {
+      return p->reactor;
+    }
     const std::vector<std::string> urls(req->peerurls().begin(), req->peerurls().end());
     if (!UrlsValid(urls)) return Fail(*p, EtcdError::kMemberBadUrls);
     const uint64_t id = MemberIdForPeerUrls(urls, opts_.cluster_token);
@@ -91,6 +103,11 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
                                          etcdserverpb::MemberRemoveResponse* resp) override {
     auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
+    if (Forward(call, *p, [req, resp](Stub* s, grpc::ClientContext* c, Done done) {
+          s->async()->MemberRemove(c, req, resp, std::move(done));
+        })) {
+      return p->reactor;
+    }
     const std::optional<MemberRecord> m = members_->Find(req->id());
     if (!m) return Fail(*p, EtcdError::kMemberNotFound);
     const node::NodeInfo info = ctx_->node().Info();
@@ -111,6 +128,11 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
                                           etcdserverpb::MemberPromoteResponse* resp) override {
     auto p = BeginUnary(ctx_, call);
     if (!p) return call->DefaultReactor();
+    if (Forward(call, *p, [req, resp](Stub* s, grpc::ClientContext* c, Done done) {
+          s->async()->MemberPromote(c, req, resp, std::move(done));
+        })) {
+      return p->reactor;
+    }
     const std::optional<MemberRecord> m = members_->Find(req->id());
     if (!m) return Fail(*p, EtcdError::kMemberNotFound);
     if (!m->learner) return Fail(*p, EtcdError::kMemberNotLearner);
@@ -158,6 +180,51 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
 
  private:
   using Answer = std::function<void(const PendingCall&)>;
+  using Stub = etcdserverpb::Cluster::Stub;
+  using Done = std::function<void(grpc::Status)>;
+  using Invoke = std::function<void(Stub*, grpc::ClientContext*, Done)>;
+
+  // Add, remove and promote are proposed by the leader: a follower passes the request on to
+  // the leader's client URL, as etcd does, and relays the answer. True when it did (or failed
+  // to: no leader, or its client URL not known yet). A passed-on request is answered by the
+  // member it reached even if that one no longer leads.
+  bool Forward(grpc::CallbackServerContext* call, const PendingCall& p, const Invoke& invoke) {
+    const node::NodeInfo info = ctx_->node().Info();
+    if (info.role == raft::Role::kLeader) return false;
+    if (call->client_metadata().count(kForwardedKey) > 0) return false;
+    if (info.leader == raft::kNoNode) {
+      p.Fail(EtcdError::kNoLeader);
+      return true;
+    }
+    std::shared_ptr<Stub> stub = LeaderStub(info.leader.value);
+    if (stub == nullptr) {
+      p.Fail(EtcdError::kNotLeader);
+      return true;
+    }
+    auto client = std::make_shared<grpc::ClientContext>();
+    client->set_deadline(std::chrono::system_clock::now() + kForwardTimeout);
+    client->AddMetadata(kForwardedKey, "1");
+    invoke(stub.get(), client.get(), [p, stub, client](grpc::Status s) {
+      if (s.ok()) return p.Ok();
+      p.Fail(api::WireStatus{static_cast<api::GrpcCode>(s.error_code()), s.error_message()});
+    });
+    return true;
+  }
+
+  // A channel to the leader's first published client URL, kept for the next request.
+  std::shared_ptr<Stub> LeaderStub(uint64_t leader) {
+    const std::optional<MemberRecord> m = members_->Find(leader);
+    if (!m || m->client_urls.empty()) return nullptr;
+    auto host_port = HostPortOfUrl(m->client_urls.front());
+    if (!host_port.ok()) return nullptr;
+    std::lock_guard<std::mutex> lock(stubs_mu_);
+    auto& stub = stubs_[host_port.value()];
+    if (stub == nullptr) {
+      stub =
+          Stub::NewStub(grpc::CreateChannel(host_port.value(), grpc::InsecureChannelCredentials()));
+    }
+    return stub;
+  }
 
   grpc::ServerUnaryReactor* Fail(const PendingCall& p, EtcdError e) {
     p.Fail(e);
@@ -217,12 +284,13 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
   ServingContext* const ctx_;
   MemberRegistry* const members_;
   const ClusterServiceOptions opts_;
+  std::mutex stubs_mu_;
+  std::map<std::string, std::shared_ptr<Stub>> stubs_;  // by leader host:port
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> NewClusterService(ServingContext* context,
-                                                 MemberRegistry* members,
+std::unique_ptr<grpc::Service> NewClusterService(ServingContext* context, MemberRegistry* members,
                                                  ClusterServiceOptions options) {
   return std::make_unique<ClusterService>(context, members, std::move(options));
 }

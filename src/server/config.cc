@@ -156,8 +156,8 @@ FlagsOutcome ParseFlags(int argc, const char* const* argv) {
   app.add_option("--initial-cluster", initial_cluster,
                  "Every member of a new cluster: name=peer-url,... (same on every member)");
   app.add_option("--initial-cluster-state", state,
-                 "new: bootstrap a new cluster; existing: join a running one after Cluster.MemberAdd "
-                 "(etcdctl member add) announced this member's peer URLs")
+                 "new: bootstrap a new cluster; existing: join a running one after "
+                 "Cluster.MemberAdd (etcdctl member add) announced this member's peer URLs")
       ->check(CLI::IsMember({"new", "existing"}));
   app.add_option("--initial-cluster-token", c.initial_cluster_token,
                  "Names the cluster; member and cluster ids are derived from it");

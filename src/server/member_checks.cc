@@ -26,7 +26,9 @@ size_t StartedVoters(const node::NodeInfo& info) {
 
 }  // namespace
 
-bool IsVoter(const node::NodeInfo& info, uint64_t id) { return Has(info.conf_state.voters, id); }
+bool IsVoter(const node::NodeInfo& info, uint64_t id) {
+  return Has(info.conf_state.voters, id);
+}
 bool IsLearner(const node::NodeInfo& info, uint64_t id) {
   return Has(info.conf_state.learners, id);
 }

@@ -56,8 +56,7 @@ class MemberRegistry {
   // A committed Raft membership change: `context` is a serialized serverpb.MemberChange (or
   // empty), `conf` the configuration that resulted. Records the member's peer URLs, then makes
   // the list agree with `conf`: members outside it are removed, learner flags follow it.
-  void ApplyConfChange(raft::LogIndex index, std::string_view context,
-                       const raft::ConfState& conf);
+  void ApplyConfChange(raft::LogIndex index, std::string_view context, const raft::ConfState& conf);
   // Cluster.MemberUpdate: new peer URLs for a member (ignored if it is not a member).
   void ApplyPeerUrls(raft::LogIndex index, uint64_t id, std::vector<std::string> peer_urls);
   // A started member's name and client URLs.

@@ -17,7 +17,9 @@ MemberWatcher::MemberWatcher(MemberWatcherOptions options, node::Node* node,
   thread_ = std::thread([this] { Run(); });
 }
 
-MemberWatcher::~MemberWatcher() { Stop(); }
+MemberWatcher::~MemberWatcher() {
+  Stop();
+}
 
 void MemberWatcher::Stop() {
   {
@@ -92,8 +94,7 @@ void MemberWatcher::MaybePromote(const node::NodeInfo& info,
     node_->ProposeConfChange(std::move(cc), [this, id = m.id](Result<raft::ConfState> r) {
       promoting_.store(false);
       if (!r.ok() && opts_.log) {
-        opts_.log("promoting learner " + std::to_string(id) + " failed: " +
-                  r.status().ToString());
+        opts_.log("promoting learner " + std::to_string(id) + " failed: " + r.status().ToString());
       }
     });
     return;

@@ -33,7 +33,7 @@ struct MemberWatcherOptions {
   std::vector<std::string> client_urls;
   bool auto_promote_learners = false;
   std::function<void(uint64_t peer)> remove_peer;  // the transport's RemovePeer
-  std::function<bool()> is_removed;  // the node saw this member removed (any thread)
+  std::function<bool()> is_removed;                // the node saw this member removed (any thread)
   std::function<void()> on_removed;
   std::function<void(std::string_view)> log;
 };

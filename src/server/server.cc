@@ -2,15 +2,14 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <limits>
-
-#include <signal.h>
-#include <unistd.h>
 
 #include "api/grpc_metrics.h"
 #include "base/assert.h"
@@ -74,7 +73,7 @@ class Server::Impl {
   std::unique_ptr<Lessor> lessor_;
   std::unique_ptr<LeaseIdGenerator> lease_ids_;
   std::unique_ptr<WatchHub> watch_hub_;  // KvMachine reports to it: destroyed after kv_
-  std::unique_ptr<MemberRegistry> members_;  // likewise
+  std::unique_ptr<MemberRegistry> members_;  // KvMachine applies to it, too
   std::unique_ptr<MemberWatcher> member_watcher_;
   std::atomic<bool> removed_{false};  // the node saw this member removed from the cluster
   std::unique_ptr<KvMachine> kv_;
@@ -95,10 +94,9 @@ Status Server::Impl::Start() {
   const bool resuming = HasWal(config_.data_dir);
   const bool joining = !resuming && config_.initial_cluster_state == ClusterState::kExisting;
   Log(LogLevel::kInfo, "server",
-      std::string(resuming ? "restarting" : joining ? "joining as" : "bootstrapping") +
-          " member " +
-          std::to_string(config_.member_id) + " of cluster " + std::to_string(config_.cluster_id) +
-          " in " + config_.data_dir);
+      std::string(resuming ? "restarting" : (joining ? "joining as" : "bootstrapping")) +
+          " member " + std::to_string(config_.member_id) + " of cluster " +
+          std::to_string(config_.cluster_id) + " in " + config_.data_dir);
 
   metrics_ = std::make_unique<ServerMetrics>(config_.member_id);
   StartLessor();
@@ -220,12 +218,13 @@ Status Server::Impl::OpenNode() {
   no.join_existing = config_.initial_cluster_state == ClusterState::kExisting;
   no.on_removed = [this] { removed_.store(true); };
   // Every member can reach a member as soon as the change that brings its address applies.
-  members_->set_on_change([t = transport_.get(), self = config_.member_id](
-                              const std::vector<MemberRecord>& list) {
-    for (const MemberRecord& m : list) {
-      if (m.id != self && !m.peer_urls.empty()) (void)t->AddPeer(raft::NodeId(m.id), m.peer_urls.front());
-    }
-  });
+  members_->set_on_change(
+      [t = transport_.get(), self = config_.member_id](const std::vector<MemberRecord>& list) {
+        for (const MemberRecord& m : list) {
+          if (m.id == self || m.peer_urls.empty()) continue;
+          (void)t->AddPeer(raft::NodeId(m.id), m.peer_urls.front());
+        }
+      });
   no.wal.writer.on_sync = metrics_->WalSyncObserver();
   auto node = node::Node::Open(no, kv_.get());
   if (!node.ok()) return node.status();

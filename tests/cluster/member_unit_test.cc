@@ -127,7 +127,11 @@ TEST(MemberRegistry, ReplayedEntriesAreSkippedAndSnapshotBytesRoundTrip) {
   EXPECT_EQ(fresh.value()->List(), r.value()->List());
   EXPECT_EQ(fresh.value()->applied_index(), LogIndex(20));
   // Field 2 announcing 16 bytes where 3 follow.
-  EXPECT_FALSE(fresh.value()->Restore(std::string("\x12\x10" "abc", 5)).ok());
+  EXPECT_FALSE(fresh.value()
+                   ->Restore(std::string("\x12\x10"
+                                         "abc",
+                                         5))
+                   .ok());
 }
 
 node::NodeInfo Leader(std::vector<uint64_t> voters, std::vector<uint64_t> learners = {}) {

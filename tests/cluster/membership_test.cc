@@ -66,8 +66,8 @@ class MembershipTest : public ClusterFixture {
 
   CommandResult Etcdctl(std::vector<std::string> args, std::string endpoints = "") {
     if (endpoints.empty()) endpoints = cluster_->endpoint(leader_);
-    std::vector<std::string> argv = {EtcdctlPath(), "--endpoints=" + endpoints,
-                                     "--dial-timeout=3s", "--command-timeout=15s"};
+    std::vector<std::string> argv = {EtcdctlPath(), "--endpoints=" + endpoints, "--dial-timeout=3s",
+                                     "--command-timeout=15s"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, "", {"ETCDCTL_API=3"}, 30s);
   }
@@ -180,8 +180,8 @@ class MembershipTest : public ClusterFixture {
 
   void PutKeys(const std::string& prefix, int n) {
     for (int k = 0; k < n; ++k) {
-      const grpc::Status s = cluster_->client(leader_).Put(prefix + std::to_string(k),
-                                                           "v" + std::to_string(k), 5s);
+      const grpc::Status s =
+          cluster_->client(leader_).Put(prefix + std::to_string(k), "v" + std::to_string(k), 5s);
       ASSERT_TRUE(s.ok()) << s.error_message();
     }
   }
@@ -192,8 +192,8 @@ TEST_F(MembershipTest, EtcdctlListAddPromoteUpdateRemove) {
   // Members publish their names and client URLs through the log once a leader is known.
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j) {
-      ASSERT_TRUE(WaitForStarted(MemberId(j), "m" + std::to_string(j + 1), 10s,
-                                 cluster_->endpoint(i)))
+      ASSERT_TRUE(
+          WaitForStarted(MemberId(j), "m" + std::to_string(j + 1), 10s, cluster_->endpoint(i)))
           << "member " << j << " as member " << i << " lists it";
     }
   }
@@ -251,9 +251,11 @@ TEST_F(MembershipTest, EtcdctlListAddPromoteUpdateRemove) {
                "etcdserver: member not found");
 
   // New peer URLs are replicated: every member lists them.
-  const std::string urls = cluster_->peer_url(fourth) + ",http://localhost:" +
-                           cluster_->peer_url(fourth).substr(cluster_->peer_url(fourth).rfind(':') + 1);
-  const std::string updated = EtcdctlOk({"member", "update", id, "--peer-urls=" + urls});
+  const std::string urls =
+      cluster_->peer_url(fourth) + ",http://localhost:" +
+      cluster_->peer_url(fourth).substr(cluster_->peer_url(fourth).rfind(':') + 1);
+  const std::string updated =
+      EtcdctlOk({"member", "update", id, "--peer-urls=" + urls}, cluster_->endpoint(fourth));
   EXPECT_NE(updated.find(" " + id + " updated in cluster"), std::string::npos) << updated;
   for (int i = 0; i < 4; ++i) {
     const auto deadline = Clock::now() + 5s;
@@ -266,8 +268,10 @@ TEST_F(MembershipTest, EtcdctlListAddPromoteUpdateRemove) {
     EXPECT_EQ(seen, urls) << "member " << i;
   }
 
-  // Removed, the member stops by itself; the others list three members again.
-  const std::string removed = EtcdctlOk({"member", "remove", id});
+  // Removed (asked of a follower, which passes it on to the leader), the member stops by
+  // itself; the others list three members again.
+  const std::string removed =
+      EtcdctlOk({"member", "remove", id}, cluster_->endpoint((leader_ + 1) % 3));
   EXPECT_NE(removed.find(" " + id + " removed from cluster"), std::string::npos) << removed;
   EXPECT_TRUE(WaitForExit(fourth, 15s)) << "a removed member keeps running";
   EXPECT_TRUE(WaitForLog(fourth, "permanently removed", 1s));
@@ -356,10 +360,10 @@ TEST_F(MembershipTest, LeaderRemovedNewLeaderAndNoAcknowledgedWriteLost) {
   const int fresh = cluster_->WaitForLeader(10s);
   ASSERT_GE(fresh, 0) << cluster_->last_wait_error();
   EXPECT_NE(fresh, old_leader);
-  std::cerr << "new leader known "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - removed_at)
-                   .count()
-            << " ms after the removal was asked\n";
+  std::cerr
+      << "new leader known "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - removed_at).count()
+      << " ms after the removal was asked\n";
   const int before = acked_count.load();
   EXPECT_TRUE(wait_acks(before + 50)) << "writes did not resume";
   stop = true;
