@@ -220,8 +220,8 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
     std::lock_guard<std::mutex> lock(stubs_mu_);
     auto& stub = stubs_[host_port.value()];
     if (stub == nullptr) {
-      stub =
-          Stub::NewStub(grpc::CreateChannel(host_port.value(), grpc::InsecureChannelCredentials()));
+      stub = etcdserverpb::Cluster::NewStub(
+          grpc::CreateChannel(host_port.value(), grpc::InsecureChannelCredentials()));
     }
     return stub;
   }

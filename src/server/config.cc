@@ -73,7 +73,12 @@ Status Finish(ServerConfig* c, const std::string& initial_cluster, const std::st
   }
   c->member_id = self->id;
   std::vector<uint64_t> ids;
-  for (const ClusterMember& m : c->initial_cluster) ids.push_back(m.id);
+  for (const ClusterMember& m : c->initial_cluster) {
+    // A joining member names the cluster's members and itself; the founders' id set is the
+    // others' when the cluster grows from its founders (the id is not replicated yet).
+    if (c->initial_cluster_state == ClusterState::kExisting && m.id == c->member_id) continue;
+    ids.push_back(m.id);
+  }
   c->cluster_id = ClusterIdFor(c->initial_cluster_token, ids);
   return Status::Ok();
 }

@@ -238,6 +238,10 @@ TEST_F(MembershipTest, EtcdctlListAddPromoteUpdateRemove) {
   list = MemberList();
   EXPECT_TRUE(list.at(id).learner) << "promoted without --auto-promote-learners";
   EXPECT_EQ(MemberId(fourth), id);
+  etcdserverpb::StatusResponse joined, founder;
+  ASSERT_TRUE(cluster_->client(fourth).Status(3s, &joined).ok());
+  ASSERT_TRUE(cluster_->client(leader_).Status(3s, &founder).ok());
+  EXPECT_EQ(joined.header().cluster_id(), founder.header().cluster_id());
 
   const CommandResult promoted = PromoteWhenReady(id, 15s);
   ASSERT_EQ(promoted.exit_code, 0) << promoted.err;
