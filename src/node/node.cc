@@ -128,14 +128,14 @@ Status Node::Loop::Init() {
   if (it != groups.end()) {
     storage_ = std::move(it->second);
   } else {
-    // A new cluster: every member starts from the same bootstrap snapshot holding the
-    // initial voters, so no member needs to be told the configuration by another.
     storage_ = std::make_unique<raft::MemoryStorage>();
   }
   if (it == groups.end() && opts_.join_existing) {
     // Nothing to bootstrap: the leader's snapshot brings the configuration and the data.
     Log("joining an existing cluster: waiting for the leader's snapshot");
   } else if (it == groups.end()) {
+    // A new cluster: every member starts from the same bootstrap snapshot holding the
+    // initial voters, so no member needs to be told the configuration by another.
     if (opts_.initial_voters.empty()) {
       return Status(ErrorCode::kInvalidArgument, "new group without initial voters");
     }
