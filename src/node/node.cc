@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <variant>
@@ -27,11 +28,15 @@ struct ReadItem {
 struct MessagesItem {
   std::vector<raft::Message> messages;
 };
+struct ConfChangeItem {
+  raft::ConfChange cc;
+  Node::ConfChangeCallback done;
+};
 struct FeedbackItem {
   enum Kind : uint8_t { kUnreachable, kSnapshotOk, kSnapshotFailed, kTransfer } kind;
   NodeId peer;
 };
-using Item = std::variant<ProposeItem, ReadItem, MessagesItem, FeedbackItem>;
+using Item = std::variant<ProposeItem, ReadItem, MessagesItem, FeedbackItem, ConfChangeItem>;
 
 // Where this run's proposal sequences start. A proposal is recognized when applied by its
 // (node id, sequence), and a restarted node applies entries that its previous run proposed
@@ -67,6 +72,10 @@ class Node::Loop {
     ProposeCallback done;
     Clock::time_point deadline;
   };
+  struct PendingConfChange {
+    ConfChangeCallback done;
+    Clock::time_point deadline;
+  };
   struct PendingRead {
     ReadCallback done;
     Clock::time_point deadline;
@@ -79,6 +88,9 @@ class Node::Loop {
   void ProposeBatch(std::vector<raft::Payload>& batch, std::vector<uint64_t>& seqs);
   void HandleReady();
   void ApplyEntries(const std::vector<raft::Entry>& entries);
+  void ApplyConfChangeEntry(const raft::Entry& e);
+  void ProposeConfChange(ConfChangeItem& item);
+  void CheckRemoved();
   void ServeReads();
   void MaybeSnapshot();
   void FailReadsOnLeaderChange();
@@ -98,6 +110,13 @@ class Node::Loop {
   std::unique_ptr<raft::RawNode> raw_;
   raft::ConfState conf_;
   LogIndex applied_;
+  // What the state machine held at start: entries up to it are replayed to Raft (membership
+  // changes) without being applied again.
+  LogIndex sm_applied_at_open_;
+  bool removed_ = false;
+  // A member was added while the only snapshot is the empty bootstrap one: take a real one,
+  // so the new member (which starts with an empty log) is sent the member list and the data.
+  bool snapshot_wanted_ = false;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
 
@@ -106,6 +125,8 @@ class Node::Loop {
   uint64_t next_read_ = 0;
   raft::NodeId read_leader_ = raft::kNoNode;  // the leader when reads were last checked
   std::map<uint64_t, PendingRead> reads_;  // by context: oldest first
+  // By sequence (one counter with proposals): oldest first.
+  std::map<uint64_t, PendingConfChange> conf_changes_;
 
   mutable std::mutex info_mu_;
   NodeInfo info_;
@@ -122,12 +143,17 @@ Status Node::Loop::Init() {
   if (it != groups.end()) {
     storage_ = std::move(it->second);
   } else {
+    storage_ = std::make_unique<raft::MemoryStorage>();
+  }
+  if (it == groups.end() && opts_.join_existing) {
+    // Nothing to bootstrap: the leader's snapshot brings the configuration and the data.
+    Log("joining an existing cluster: waiting for the leader's snapshot");
+  } else if (it == groups.end()) {
     // A new cluster: every member starts from the same bootstrap snapshot holding the
     // initial voters, so no member needs to be told the configuration by another.
     if (opts_.initial_voters.empty()) {
       return Status(ErrorCode::kInvalidArgument, "new group without initial voters");
     }
-    storage_ = std::make_unique<raft::MemoryStorage>();
     raft::Snapshot boot;
     boot.metadata.index = LogIndex(1);
     boot.metadata.term = raft::Term(1);
@@ -139,6 +165,7 @@ Status Node::Loop::Init() {
   const raft::Snapshot snap = storage_->GetSnapshot();
   conf_ = snap.metadata.conf_state;
   applied_ = sm_->AppliedIndex();
+  sm_applied_at_open_ = applied_;
   if (applied_ < snap.metadata.index) {
     if (!snap.data.empty()) {
       Status s = sm_->Restore(snap.data.view(), snap.metadata.index);
@@ -162,7 +189,11 @@ Status Node::Loop::Init() {
   c.id = opts_.id;
   c.group = opts_.group;
   c.storage = storage_.get();
-  c.applied = applied_;
+  // Raft's configuration comes from the snapshot; the membership changes after it are handed
+  // out again (and applied to Raft) even when the state machine already holds them.
+  c.applied = snap.metadata.index;
+  applied_ = snap.metadata.index;
+  sm_applied_at_open_ = std::max(sm_applied_at_open_, snap.metadata.index);
   c.election_timeout_ticks = opts_.election_ticks;
   c.heartbeat_interval_ticks = 1;
   c.read_mode = opts_.read_mode;
@@ -194,6 +225,7 @@ void Node::Loop::Run() {
     if (!batch.empty()) ProposeBatch(batch, seqs);
     while (raw_->HasReady()) HandleReady();
     FailReadsOnLeaderChange();
+    CheckRemoved();
     ExpireRequests(Clock::now());
     PublishInfo();
   }
@@ -228,6 +260,8 @@ void Node::Loop::Handle(Item& item, std::vector<raft::Payload>* batch,
       Status s = raw_->Step(msg);
       if (!s.ok()) Log("dropped message: " + s.ToString());
     }
+  } else if (auto* c = std::get_if<ConfChangeItem>(&item)) {
+    ProposeConfChange(*c);
   } else if (auto* f = std::get_if<FeedbackItem>(&item)) {
     switch (f->kind) {
       case FeedbackItem::kUnreachable: raw_->ReportUnreachable(f->peer); break;
@@ -252,6 +286,29 @@ void Node::Loop::ProposeBatch(std::vector<raft::Payload>& batch, std::vector<uin
   }
 }
 
+void Node::Loop::ProposeConfChange(ConfChangeItem& item) {
+  if (conf_changes_.size() >= opts_.pending_requests_max) {
+    item.done(Status(ErrorCode::kUnavailable, "too many pending membership changes"));
+    return;
+  }
+  const uint64_t seq = ++next_seq_;
+  item.cc.context = EncodeCommand({opts_.id.value, seq}, item.cc.context);
+  const raft::ProposeResult r = raw_->ProposeConfChange(item.cc);
+  switch (r.code) {
+    case ErrorCode::kOk:
+      conf_changes_.emplace(seq, PendingConfChange{std::move(item.done),
+                                                   Clock::now() + opts_.request_timeout});
+      return;
+    case ErrorCode::kNotLeader: item.done(Status(ErrorCode::kNotLeader, "not the leader")); return;
+    case ErrorCode::kInvalidArgument:
+      item.done(Status(ErrorCode::kInvalidArgument, "not a valid membership change now"));
+      return;
+    default:
+      item.done(Status(ErrorCode::kUnavailable, "another membership change is in progress"));
+      return;
+  }
+}
+
 void Node::Loop::HandleReady() {
   raft::Ready rd = raw_->GetReady();
   // 1. Persist. A WAL that cannot write is fatal: continuing could acknowledge what is not
@@ -265,8 +322,11 @@ void Node::Loop::HandleReady() {
   if (!rd.messages.empty() && opts_.send) opts_.send(std::move(rd.messages));
   // 3. Apply.
   if (rd.snapshot) {
-    Status rs = sm_->Restore(rd.snapshot->data.view(), rd.snapshot->metadata.index);
-    SYNOD_ASSERT(rs.ok(), rs.ToString().c_str());
+    // The bootstrap snapshot (a joining node may be sent it) holds no image: nothing to restore.
+    if (!rd.snapshot->data.empty()) {
+      Status rs = sm_->Restore(rd.snapshot->data.view(), rd.snapshot->metadata.index);
+      SYNOD_ASSERT(rs.ok(), rs.ToString().c_str());
+    }
     conf_ = rd.snapshot->metadata.conf_state;
     applied_ = rd.snapshot->metadata.index;
     Log("installed snapshot at index " + std::to_string(applied_.value));
@@ -288,12 +348,10 @@ void Node::Loop::ApplyEntries(const std::vector<raft::Entry>& entries) {
   for (const raft::Entry& e : entries) {
     applied_ = e.index;
     if (e.type == raft::EntryType::kConfChange) {
-      auto cc = raft::DecodeConfChange(e.data.view());
-      SYNOD_ASSERT(cc.has_value(), "undecodable conf change in the committed log");
-      conf_ = raw_->ApplyConfChange(*cc);
-      sm_->ApplyEmpty(e.index);
+      ApplyConfChangeEntry(e);
       continue;
     }
+    if (e.index <= sm_applied_at_open_) continue;  // replayed for Raft's configuration only
     std::string_view command;
     auto header = e.data.empty() ? std::nullopt : DecodeCommand(e.data.view(), &command);
     if (!header) {
@@ -310,6 +368,55 @@ void Node::Loop::ApplyEntries(const std::vector<raft::Entry>& entries) {
   }
 }
 
+void Node::Loop::ApplyConfChangeEntry(const raft::Entry& e) {
+  auto cc = raft::DecodeConfChange(e.data.view());
+  SYNOD_ASSERT(cc.has_value(), "undecodable conf change in the committed log");
+  const raft::ConfState before = conf_;
+  conf_ = raw_->ApplyConfChange(*cc);
+  std::string_view context;
+  uint64_t my_seq = 0;  // nonzero: this node proposed the change
+  if (!cc->context.empty()) {
+    if (auto header = DecodeCommand(cc->context, &context); header.has_value()) {
+      if (header->node == opts_.id.value) my_seq = header->seq;
+    }
+  }
+  sm_->ApplyConfChange(e.index, context, conf_);
+  if (e.index > sm_applied_at_open_) sm_->ApplyEmpty(e.index);
+  auto added = [&](const std::vector<NodeId>& now, const std::vector<NodeId>& was) {
+    return std::any_of(now.begin(), now.end(), [&](NodeId id) {
+      return std::find(was.begin(), was.end(), id) == was.end();
+    });
+  };
+  if (storage_->GetSnapshot().data.empty() &&
+      (added(conf_.voters, before.voters) || added(conf_.learners, before.learners))) {
+    snapshot_wanted_ = true;
+  }
+  Log("membership change at index " + std::to_string(e.index.value) + ": " +
+      std::to_string(conf_.voters.size()) + " voters, " + std::to_string(conf_.learners.size()) +
+      " learners");
+  if (my_seq == 0) return;
+  auto it = conf_changes_.find(my_seq);
+  if (it == conf_changes_.end()) return;
+  // Raft refuses an invalid change identically on every member, leaving the configuration.
+  if (conf_ == before && !cc->changes.empty()) {
+    it->second.done(Status(ErrorCode::kInvalidArgument, "membership change refused"));
+  } else {
+    it->second.done(conf_);
+  }
+  conf_changes_.erase(it);
+}
+
+void Node::Loop::CheckRemoved() {
+  if (removed_ || (conf_.voters.empty() && conf_.learners.empty())) return;
+  auto has = [&](const std::vector<NodeId>& ids) {
+    return std::find(ids.begin(), ids.end(), opts_.id) != ids.end();
+  };
+  if (has(conf_.voters) || has(conf_.learners) || has(conf_.voters_outgoing)) return;
+  removed_ = true;
+  Log("this member was removed from the cluster");
+  if (opts_.on_removed) opts_.on_removed();
+}
+
 void Node::Loop::ServeReads() {
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (it->second.indexed && it->second.index <= applied_) {
@@ -323,7 +430,11 @@ void Node::Loop::ServeReads() {
 
 void Node::Loop::MaybeSnapshot() {
   const LogIndex first = storage_->FirstIndex();
-  if (applied_.value < first.value + opts_.snapshot_count) return;
+  // While a restart replays entries the state machine already holds, its image is ahead of
+  // applied_ and must not be labelled with it.
+  if (applied_ != sm_->AppliedIndex()) return;
+  if (!snapshot_wanted_ && applied_.value < first.value + opts_.snapshot_count) return;
+  snapshot_wanted_ = false;
   auto image = sm_->Snapshot();
   if (!image.ok()) {
     Log("snapshot failed: " + image.status().ToString());
@@ -373,6 +484,10 @@ void Node::Loop::ExpireRequests(Clock::time_point now) {
     reads_.begin()->second.done(Status(ErrorCode::kTimeout, "request timed out"));
     reads_.erase(reads_.begin());
   }
+  while (!conf_changes_.empty() && conf_changes_.begin()->second.deadline <= now) {
+    conf_changes_.begin()->second.done(Status(ErrorCode::kTimeout, "request timed out"));
+    conf_changes_.erase(conf_changes_.begin());
+  }
 }
 
 void Node::Loop::FailAll(const Status& s) {
@@ -380,10 +495,13 @@ void Node::Loop::FailAll(const Status& s) {
   proposals_.clear();
   for (auto& [ctx, r] : reads_) r.done(s);
   reads_.clear();
+  for (auto& [seq, c] : conf_changes_) c.done(s);
+  conf_changes_.clear();
   // Requests still in the mailbox are failed too, so no caller waits forever.
   for (Item& item : mailbox_.DrainUntil(Clock::now())) {
     if (auto* p = std::get_if<ProposeItem>(&item)) p->done(s);
     if (auto* r = std::get_if<ReadItem>(&item)) r->done(s);
+    if (auto* c = std::get_if<ConfChangeItem>(&item)) c->done(s);
   }
 }
 
@@ -412,6 +530,8 @@ void Node::Loop::PublishInfo() {
   info_.applied = applied_;
   info_.last_index = st.last_index;
   info_.snapshot_index = storage_->FirstIndex() - 1;
+  info_.conf_state = conf_;
+  info_.progress = st.progress;
 }
 
 void Node::Loop::Stop() {
@@ -452,6 +572,13 @@ void Node::Propose(std::string command, ProposeCallback done) {
 void Node::ReadBarrier(ReadCallback done) {
   ReadCallback keep = done;
   if (!loop_->Post(ReadItem{std::move(done)})) {
+    keep(Status(ErrorCode::kUnavailable, "node overloaded or stopping"));
+  }
+}
+
+void Node::ProposeConfChange(raft::ConfChange cc, ConfChangeCallback done) {
+  ConfChangeCallback keep = done;
+  if (!loop_->Post(ConfChangeItem{std::move(cc), std::move(done)})) {
     keep(Status(ErrorCode::kUnavailable, "node overloaded or stopping"));
   }
 }

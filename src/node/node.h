@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,9 @@ struct NodeOptions {
   // Voters of a new cluster; every member of it must be given the same list. Ignored when the
   // WAL already holds the group.
   std::vector<raft::NodeId> initial_voters;
+  // Joins a running cluster (--initial-cluster-state existing): without initial voters the
+  // node starts with an empty log and configuration and waits for the leader's snapshot.
+  bool join_existing = false;
   std::chrono::milliseconds tick{100};  // the heartbeat interval
   uint32_t election_ticks = 10;         // election timeout = election_ticks * tick
   raft::ReadMode read_mode = raft::ReadMode::kReadIndex;
@@ -53,6 +57,9 @@ struct NodeOptions {
   std::function<void(std::vector<raft::Message>)> send;
   // Optional: where the node reports notable events (leader changes, snapshots, recovery).
   std::function<void(std::string_view event)> log;
+  // Optional: called once, on the loop thread, when an applied membership change (or an
+  // installed snapshot) no longer lists this node. Must not block or stop the node itself.
+  std::function<void()> on_removed;
 };
 
 // A copy of the node's state, refreshed by the event loop after every step.
@@ -69,12 +76,17 @@ struct NodeInfo {
   uint64_t proposals_failed = 0;
   uint64_t readies = 0;
   uint64_t leader_changes = 0;
+  raft::ConfState conf_state;  // as applied
+  // The leader's view of every member's log (empty on followers).
+  std::map<raft::NodeId, raft::ProgressStatus> progress;
 };
 
 class Node {
  public:
   using ProposeCallback = std::function<void(Result<std::any>)>;
   using ReadCallback = std::function<void(Status)>;
+  // The configuration after the change, or why it was not made.
+  using ConfChangeCallback = std::function<void(Result<raft::ConfState>)>;
 
   // Replays the WAL, restores the state machine if it is behind the log's snapshot, and
   // starts the event loop. kCorruption when the WAL is damaged (the message names the file
@@ -91,6 +103,12 @@ class Node {
   // Thread-safe. `done` runs once this node's state machine reflects every write committed
   // before the call (ReadIndex, thesis §6.4); reading it then is linearizable.
   void ReadBarrier(ReadCallback done);
+  // Thread-safe. Proposes a membership change on this node, which must lead (else
+  // kNotLeader); `cc.context` reaches StateMachine::ApplyConfChange on every member. `done`
+  // runs on the loop thread once the change is applied here, with the resulting
+  // configuration; kInvalidArgument when Raft refuses it (not a valid change now),
+  // kUnavailable while another change is pending, kTimeout as for Propose.
+  void ProposeConfChange(raft::ConfChange cc, ConfChangeCallback done);
   // Thread-safe: messages from peers, and transport feedback.
   void Deliver(std::vector<raft::Message> messages);
   void ReportUnreachable(raft::NodeId peer);

@@ -22,6 +22,13 @@ class StateMachine {
   // Records that `index` was applied without a command for this state machine (the leader's
   // no-op, a membership change), so AppliedIndex moves past it.
   virtual void ApplyEmpty(raft::LogIndex index) = 0;
+  // A committed membership change at `index` with the application's context bytes
+  // (ConfChange::context) and the configuration that resulted. Called for every change entry
+  // in log order, also for entries at or below AppliedIndex() that a restart replays (Raft's
+  // configuration is rebuilt from them), so it must be idempotent by index. ApplyEmpty is
+  // called after it for entries above AppliedIndex().
+  virtual void ApplyConfChange(raft::LogIndex /*index*/, std::string_view /*context*/,
+                               const raft::ConfState& /*conf*/) {}
   // The last index whose effects are in the state machine's storage. Entries up to it are
   // not applied again after a restart.
   virtual raft::LogIndex AppliedIndex() const = 0;

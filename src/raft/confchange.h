@@ -32,6 +32,9 @@ enum class ConfChangeTransition : uint8_t {
 struct ConfChange {
   ConfChangeTransition transition = ConfChangeTransition::kAuto;
   std::vector<ConfChangeSingle> changes;  // empty: leave the current joint configuration
+  // The application's own bytes, opaque to Raft and replicated with the change (e.g. the new
+  // member's addresses, so every member can reach it once the change applies).
+  std::string context;
   bool operator==(const ConfChange&) const = default;
 
   bool LeavesJoint() const { return changes.empty(); }

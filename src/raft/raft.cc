@@ -435,6 +435,12 @@ ConfState Raft::ApplyConfChange(const ConfChange& cc) {
 }
 
 void Raft::SwitchTo(const TrackerConfig& cfg) {
+  if (role_ == Role::kLeader) {
+    for (const auto& [id, pr] : prs_) {
+      const bool learner = std::binary_search(cfg.learners.begin(), cfg.learners.end(), id);
+      if (id != id_ && !cfg.voters.Contains(id) && !learner) SendFarewell(id, pr);
+    }
+  }
   conf_ = cfg;
   std::map<NodeId, Progress> next;
   auto keep = [&](NodeId id, bool learner) {
@@ -466,6 +472,23 @@ void Raft::SwitchTo(const TrackerConfig& cfg) {
   if (lead_transferee_ != kNoNode && !conf_.voters.incoming.Contains(lead_transferee_)) {
     AbortLeaderTransfer();
   }
+}
+
+// A member removed from the configuration hears nothing more from the leader, so it might never
+// learn that its removal committed. One last append carrying the log up to the removal and the
+// commit index lets it apply the change and stop itself (best effort: it may be lost).
+void Raft::SendFarewell(NodeId to, const Progress& pr) {
+  const std::optional<Term> prev_term = log_.TermOf(pr.match);
+  auto ents = log_.Slice(pr.match + 1, log_.LastIndex() + 1, cfg_.append_bytes_max);
+  if (!prev_term.has_value() || !ents.ok()) return;
+  Message m;
+  m.type = MessageType::kAppend;
+  m.to = to;
+  m.index = pr.match;
+  m.log_term = *prev_term;
+  m.commit = log_.committed();
+  m.entries = std::move(ents.value());
+  Send(std::move(m));
 }
 
 void Raft::Send(Message m) {

@@ -84,6 +84,7 @@ class Raft {
   void HandleSnapshot(const Message& m);
   bool Restore(const Snapshot& snap);
   void SwitchTo(const TrackerConfig& cfg);
+  void SendFarewell(NodeId to, const Progress& pr);
   void ResetProgress();
   void Send(Message m);
   void ResetRandomizedElectionTimeout();

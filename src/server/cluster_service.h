@@ -1,13 +1,17 @@
-// The etcd v3 Cluster service, as far as synod serves it now: MemberList, from the
-// configuration every member was started with (membership does not change yet). A member
-// knows only its own client URLs; the others' are listed empty until members publish them
-// through the log. MemberAdd/Remove/Update/Promote answer Unimplemented.
+// The etcd v3 Cluster service: MemberList, MemberAdd (voter or learner), MemberRemove,
+// MemberUpdate and MemberPromote, over the replicated member list (member_registry.h).
+//
+// Add, remove and promote are Raft membership changes, proposed on the leader (a follower
+// passes the request on to the leader's published client URL, as etcd does) after etcd's checks
+// (member_checks.h); the answer comes once the change is applied on this member. Update is an
+// ordinary command and works through any member. A new member's ID is derived from its peer
+// URLs and the cluster token (member_id.h), so the member started with
+// --initial-cluster-state existing knows it without asking.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
-
-#include "server/config.h"
 
 namespace grpc {
 class Service;
@@ -16,12 +20,14 @@ class Service;
 namespace synod::server {
 
 class ServingContext;
+class MemberRegistry;
 
-// `members` as configured; `self_client_urls` (this member's --advertise-client-urls) are
-// listed for `self_id`.
-std::unique_ptr<grpc::Service> NewClusterService(ServingContext* context,
-                                                 std::vector<ClusterMember> members,
-                                                 uint64_t self_id,
-                                                 std::vector<std::string> self_client_urls);
+struct ClusterServiceOptions {
+  std::string cluster_token;                  // --initial-cluster-token
+  std::vector<std::string> self_client_urls;  // listed for this member until it publishes
+};
+
+std::unique_ptr<grpc::Service> NewClusterService(ServingContext* context, MemberRegistry* members,
+                                                 ClusterServiceOptions options);
 
 }  // namespace synod::server

@@ -67,9 +67,18 @@ Status Finish(ServerConfig* c, const std::string& initial_cluster, const std::st
     auto hp = HostPortOfUrl(url);
     if (!hp.ok()) return Invalid("--listen-metrics-urls: " + hp.status().message());
   }
+  if (c->initial_cluster_state == ClusterState::kExisting) {
+    // A member added with Cluster.MemberAdd, which named it by its peer URLs.
+    self->id = MemberIdForPeerUrls(c->initial_advertise_peer_urls, c->initial_cluster_token);
+  }
   c->member_id = self->id;
   std::vector<uint64_t> ids;
-  for (const ClusterMember& m : c->initial_cluster) ids.push_back(m.id);
+  for (const ClusterMember& m : c->initial_cluster) {
+    // A joining member names the cluster's members and itself; the founders' id set is the
+    // others' when the cluster grows from its founders (the id is not replicated yet).
+    if (c->initial_cluster_state == ClusterState::kExisting && m.id == c->member_id) continue;
+    ids.push_back(m.id);
+  }
   c->cluster_id = ClusterIdFor(c->initial_cluster_token, ids);
   return Status::Ok();
 }
@@ -152,7 +161,8 @@ FlagsOutcome ParseFlags(int argc, const char* const* argv) {
   app.add_option("--initial-cluster", initial_cluster,
                  "Every member of a new cluster: name=peer-url,... (same on every member)");
   app.add_option("--initial-cluster-state", state,
-                 "new: bootstrap a new cluster; existing: join one (not supported yet)")
+                 "new: bootstrap a new cluster; existing: join a running one after "
+                 "Cluster.MemberAdd (etcdctl member add) announced this member's peer URLs")
       ->check(CLI::IsMember({"new", "existing"}));
   app.add_option("--initial-cluster-token", c.initial_cluster_token,
                  "Names the cluster; member and cluster ids are derived from it");
@@ -168,6 +178,9 @@ FlagsOutcome ParseFlags(int argc, const char* const* argv) {
   app.add_option("--max-request-bytes", c.max_request_bytes,
                  "Largest client request accepted, in bytes");
   app.add_option("--max-txn-ops", c.max_txn_ops, "Most operations in one transaction");
+  app.add_flag("--auto-promote-learners", c.auto_promote_learners,
+               "The leader promotes a learner to voter once it has caught up with the log "
+               "(etcd leaves that to `member promote`)");
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 

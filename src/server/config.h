@@ -39,6 +39,9 @@ struct ServerConfig {
   int64_t max_request_bytes = 1536 * 1024;         // etcd's default: 1.5 MiB
   uint32_t max_txn_ops = 128;
   LogLevel log_level = LogLevel::kInfo;
+  // The leader promotes a learner to voter once its log has caught up (off: etcd's behaviour,
+  // an operator runs `member promote`).
+  bool auto_promote_learners = false;
 
   uint64_t member_id = 0;
   uint64_t cluster_id = 0;

@@ -1,6 +1,8 @@
 #include "server/kv_machine.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 
 #include "base/assert.h"
@@ -13,6 +15,9 @@ namespace synod::server {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The member list's file inside a snapshot image, beside the store's checkpoint files.
+constexpr const char* kMembersImageFile = "synod-members";
 
 mvcc::RaftIndex ToStore(raft::LogIndex i) { return mvcc::RaftIndex(i.value); }
 
@@ -59,6 +64,8 @@ mvcc::WriteRequest DecodeOrDie(raft::LogIndex index, const serverpb::Command& c)
     case serverpb::Command::kLeaseRevoke: return FromProto(c.lease_revoke());
     case serverpb::Command::kLeaseKeepAlive:  // not a write: Apply handles it before
     case serverpb::Command::kAlarm:           // not a write: Apply handles it before
+    case serverpb::Command::kMemberUpdate:    // membership: likewise
+    case serverpb::Command::kMemberAttributes:
     case serverpb::Command::OP_NOT_SET: break;
   }
   const std::string msg = "command of unknown kind at index " + std::to_string(index.value) +
@@ -126,6 +133,9 @@ std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
     return ApplyAlarm(index, parsed.alarm().action(), parsed.alarm().memberid(),
                       parsed.alarm().alarm());
   }
+  if (parsed.has_member_update() || parsed.has_member_attributes()) {
+    return ApplyMembership(index, parsed);
+  }
   const mvcc::WriteRequest request = DecodeOrDie(index, parsed);
   if (no_space_.load() && WritesValues(request)) {
     // etcd's capped applier: with NOSPACE raised, every member refuses the same writes.
@@ -154,6 +164,40 @@ std::any KvMachine::ApplyKeepAlive(raft::LogIndex index, int64_t lease) {
   out.revision = store_->revision();
   if (opts_.lessor != nullptr) out.ttl_seconds = opts_.lessor->Refreshed(lease);
   return std::any(out);
+}
+
+std::any KvMachine::ApplyMembership(raft::LogIndex index, const serverpb::Command& c) {
+  // The member list is written (synced) before the store records the index: a crash between
+  // the two replays the entry, which the registry skips by its index.
+  if (opts_.members != nullptr && c.has_member_update()) {
+    const auto& u = c.member_update();
+    opts_.members->ApplyPeerUrls(index, u.id(), {u.peerurls().begin(), u.peerurls().end()});
+  } else if (opts_.members != nullptr) {
+    const auto& a = c.member_attributes();
+    opts_.members->ApplyAttributes(index, a.id(), a.name(),
+                                   {a.clienturls().begin(), a.clienturls().end()});
+  }
+  ApplyEmpty(index);
+  return std::any(store_->revision());
+}
+
+void KvMachine::ApplyConfChange(raft::LogIndex index, std::string_view context,
+                                const raft::ConfState& conf) {
+  if (opts_.members != nullptr) opts_.members->ApplyConfChange(index, context, conf);
+}
+
+Status KvMachine::RestoreMembers(const std::string& unpacked_dir) {
+  const std::string path = unpacked_dir + "/" + kMembersImageFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return Status::Ok();  // an image from a member without one
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  if (opts_.members != nullptr) {
+    Status s = opts_.members->Restore(bytes.str());
+    if (!s.ok()) return s;
+  }
+  return RemoveAll(path);
 }
 
 void KvMachine::TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome) {
@@ -201,6 +245,12 @@ Result<std::string> KvMachine::Snapshot() {
   if (!info.ok()) return info.error().ToStatus();
   SYNOD_ASSERT(info.value().applied_index == ToStore(applied),
                "a checkpoint taken on the loop thread holds exactly the applied entries");
+  if (opts_.members != nullptr) {
+    std::ofstream out(dir + "/" + kMembersImageFile, std::ios::binary);
+    out << opts_.members->Encode();
+    out.close();
+    if (!out) return Status(ErrorCode::kIoError, "cannot write the member list into " + dir);
+  }
   auto image = PackDirectory(dir, opts_.snapshot_image_bytes_max);
   s = RemoveAll(dir);
   if (!s.ok()) Log("cannot remove " + dir + ": " + s.message());
@@ -220,6 +270,9 @@ Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
   if (!s.ok()) return s;
   s = UnpackDirectory(image, incoming);
   if (!s.ok()) return s;
+  // Before the store moves: should the process stop between the two, the node restores the
+  // snapshot again at start, and the member list is never older than the store.
+  if (s = RestoreMembers(incoming); !s.ok()) return s;
   {
     // Readers wait here until the new store is open; Apply cannot run (same thread).
     std::unique_lock<std::shared_mutex> lock(swap_mu_);

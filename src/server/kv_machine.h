@@ -40,6 +40,11 @@
 #include "node/state_machine.h"
 #include "server/apply_observer.h"
 #include "server/lessor.h"
+#include "server/member_registry.h"
+
+namespace synod::serverpb {
+class Command;
+}
 
 namespace synod::server {
 
@@ -53,6 +58,9 @@ struct KvMachineOptions {
   // hub). Must outlive the machine; nullptr: nobody listens.
   ApplyObserver* observer = nullptr;
   Lessor* lessor = nullptr;  // optional; must outlive the machine
+  // Optional; must outlive the machine. Membership commands and changes are applied to it,
+  // and it travels in snapshot images (the file kMembersImageFile beside the checkpoint's).
+  MemberRegistry* members = nullptr;
 };
 
 // What Apply hands the proposer: the store's answer, or its request error.
@@ -82,6 +90,8 @@ class KvMachine final : public node::StateMachine {
   raft::LogIndex AppliedIndex() const override;
   Result<std::string> Snapshot() override;
   Status Restore(std::string_view image, raft::LogIndex index) override;
+  void ApplyConfChange(raft::LogIndex index, std::string_view context,
+                       const raft::ConfState& conf) override;
 
   // Runs `fn(const mvcc::Store&)` and returns what it returns. Any thread.
   template <typename F>
@@ -110,6 +120,8 @@ class KvMachine final : public node::StateMachine {
   std::any ApplyKeepAlive(raft::LogIndex index, int64_t lease);
   std::any ApplyAlarm(raft::LogIndex index, int32_t action, uint64_t member, int32_t type);
   Status LoadAlarms();  // the cache below, from the store
+  std::any ApplyMembership(raft::LogIndex index, const serverpb::Command& command);
+  Status RestoreMembers(const std::string& unpacked_dir);
   void TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome);
   Status ResetLessor();  // from the store's leases
   void Log(std::string_view message) const {

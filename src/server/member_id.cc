@@ -1,6 +1,7 @@
 #include "server/member_id.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 namespace synod::server {
@@ -43,6 +44,17 @@ uint64_t MemberIdFor(std::string_view name, std::string_view cluster_token) {
   // The separator keeps ("ab", "c") and ("a", "bc") apart.
   uint64_t h = Mix(kFnvOffset, name);
   h = Mix(h, std::string_view("\0", 1));
+  h = Finish(Mix(h, cluster_token));
+  return h == 0 ? 1 : h;
+}
+
+uint64_t MemberIdForPeerUrls(std::span<const std::string> peer_urls,
+                             std::string_view cluster_token) {
+  std::vector<std::string> sorted(peer_urls.begin(), peer_urls.end());
+  std::sort(sorted.begin(), sorted.end());
+  // The tag keeps these ids apart from MemberIdFor's for a name that looks like a URL.
+  uint64_t h = Mix(kFnvOffset, std::string_view("peer-urls\0", 10));
+  for (const std::string& url : sorted) h = Mix(Mix(h, url), std::string_view("\0", 1));
   h = Finish(Mix(h, cluster_token));
   return h == 0 ? 1 : h;
 }

@@ -5,12 +5,18 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace synod::server {
 
 // Never 0 (Raft's "no node").
 uint64_t MemberIdFor(std::string_view name, std::string_view cluster_token);
+// A member added at run time (Cluster.MemberAdd names no member, only its peer URLs): the
+// cluster and the new member (--initial-cluster-state existing) derive the same id from the
+// URLs. Independent of their order. Never 0.
+uint64_t MemberIdForPeerUrls(std::span<const std::string> peer_urls,
+                             std::string_view cluster_token);
 // Independent of the order of `member_ids`.
 uint64_t ClusterIdFor(std::string_view cluster_token, std::span<const uint64_t> member_ids);
 

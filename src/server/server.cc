@@ -2,8 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -20,6 +23,8 @@
 #include "server/lessor.h"
 #include "server/log.h"
 #include "server/maintenance_service.h"
+#include "server/member_registry.h"
+#include "server/member_watcher.h"
 #include "server/server_metrics.h"
 #include "server/serving_context.h"
 #include "server/watch_hub.h"
@@ -58,6 +63,8 @@ class Server::Impl {
   Status StartClientApi();
   Status StartMetrics();
   void StartLessor();
+  Status OpenMembers();
+  void StartMemberWatcher();
 
   const ServerConfig config_;
   // First in, last out: the WAL and gRPC report into it until they are gone.
@@ -66,6 +73,9 @@ class Server::Impl {
   std::unique_ptr<Lessor> lessor_;
   std::unique_ptr<LeaseIdGenerator> lease_ids_;
   std::unique_ptr<WatchHub> watch_hub_;  // KvMachine reports to it: destroyed after kv_
+  std::unique_ptr<MemberRegistry> members_;  // KvMachine applies to it, too
+  std::unique_ptr<MemberWatcher> member_watcher_;
+  std::atomic<bool> removed_{false};  // the node saw this member removed from the cluster
   std::unique_ptr<KvMachine> kv_;
   std::unique_ptr<transport::Transport> transport_;
   std::unique_ptr<node::Node> node_;
@@ -82,15 +92,11 @@ Status Server::Impl::Start() {
   Status s = storage::CreateDirectories(config_.data_dir);
   if (!s.ok()) return s;
   const bool resuming = HasWal(config_.data_dir);
-  if (!resuming && config_.initial_cluster_state == ClusterState::kExisting) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "--initial-cluster-state=existing: joining a running cluster is not supported "
-                  "yet (start every member of a new cluster with 'new')");
-  }
+  const bool joining = !resuming && config_.initial_cluster_state == ClusterState::kExisting;
   Log(LogLevel::kInfo, "server",
-      std::string(resuming ? "restarting" : "bootstrapping") + " member " +
-          std::to_string(config_.member_id) + " of cluster " + std::to_string(config_.cluster_id) +
-          " in " + config_.data_dir);
+      std::string(resuming ? "restarting" : (joining ? "joining as" : "bootstrapping")) +
+          " member " + std::to_string(config_.member_id) + " of cluster " +
+          std::to_string(config_.cluster_id) + " in " + config_.data_dir);
 
   metrics_ = std::make_unique<ServerMetrics>(config_.member_id);
   StartLessor();
@@ -110,6 +116,8 @@ Status Server::Impl::Start() {
   watch_hub_ = std::make_unique<WatchHub>(WatchHubOptions{}, std::move(history));
   ko.observer = watch_hub_.get();
   ko.lessor = lessor_.get();
+  if (s = OpenMembers(); !s.ok()) return s;
+  ko.members = members_.get();
   auto kv = KvMachine::Open(ko);
   if (!kv.ok()) return kv.status();
   kv_ = std::move(kv.value());
@@ -121,7 +129,38 @@ Status Server::Impl::Start() {
   lo.log = [](std::string_view m) { Log(LogLevel::kInfo, "lease", m); };
   lease_ticker_ = std::make_unique<LeaseTicker>(lo, lessor_.get(), node_.get());
   if (s = StartClientApi(); !s.ok()) return s;
+  StartMemberWatcher();
   return StartMetrics();
+}
+
+// The member list starts as --initial-cluster (for a joining member too, until the leader's
+// snapshot brings the real one); the file in the data dir wins once it exists.
+Status Server::Impl::OpenMembers() {
+  std::vector<MemberRecord> initial;
+  for (const ClusterMember& m : config_.initial_cluster) {
+    initial.push_back(MemberRecord{m.id, m.name, m.peer_urls, {}, false});
+  }
+  auto members = MemberRegistry::Open(config_.data_dir + "/members", std::move(initial));
+  if (!members.ok()) return members.status();
+  members_ = std::move(members.value());
+  return Status::Ok();
+}
+
+void Server::Impl::StartMemberWatcher() {
+  MemberWatcherOptions mo;
+  // A few heartbeats: cheap (a copy of the node's state and of the list), and a new member's
+  // name and client URLs reach everyone soon after a leader is known.
+  mo.interval = std::chrono::milliseconds(2 * config_.heartbeat_interval_ms);
+  mo.self_id = config_.member_id;
+  mo.name = config_.name;
+  mo.client_urls = config_.advertise_client_urls;
+  mo.auto_promote_learners = config_.auto_promote_learners;
+  mo.remove_peer = [t = transport_.get()](uint64_t id) { t->RemovePeer(raft::NodeId(id)); };
+  mo.is_removed = [this] { return removed_.load(); };
+  // As etcd: a removed member stops; SIGTERM takes the same orderly path as an operator's.
+  mo.on_removed = [] { kill(getpid(), SIGTERM); };
+  mo.log = [](std::string_view m) { Log(LogLevel::kInfo, "members", m); };
+  member_watcher_ = std::make_unique<MemberWatcher>(std::move(mo), node_.get(), members_.get());
 }
 
 // Lease expiry is measured on this member's steady clock (lessor.h: clock assumptions).
@@ -149,7 +188,11 @@ Status Server::Impl::OpenNode() {
   to.cluster_token = config_.initial_cluster_token;
   transport::TransportCallbacks cb;
   // The node exists before the transport starts, and is stopped only after the transport.
-  cb.on_message = [this](std::vector<raft::Message> m) { node_->Deliver(std::move(m)); };
+  cb.on_message = [this](std::vector<raft::Message> m) {
+    // A removed member may go on talking (it need not know yet): it is not heard any more.
+    if (!m.empty() && members_->WasRemoved(m.front().from.value)) return;
+    node_->Deliver(std::move(m));
+  };
   cb.on_unreachable = [this](raft::NodeId peer) { node_->ReportUnreachable(peer); };
   cb.on_snapshot_status = [this](raft::NodeId peer, bool ok) { node_->ReportSnapshot(peer, ok); };
   cb.on_log = [](std::string_view m) { Log(LogLevel::kInfo, "transport", m); };
@@ -172,6 +215,16 @@ Status Server::Impl::OpenNode() {
   no.request_timeout = std::chrono::milliseconds(5000 + 2 * config_.election_timeout_ms);
   no.send = [t = transport_.get()](std::vector<raft::Message> m) { t->Send(std::move(m)); };
   no.log = [](std::string_view m) { Log(LogLevel::kInfo, "raft", m); };
+  no.join_existing = config_.initial_cluster_state == ClusterState::kExisting;
+  no.on_removed = [this] { removed_.store(true); };
+  // Every member can reach a member as soon as the change that brings its address applies.
+  members_->set_on_change(
+      [t = transport_.get(), self = config_.member_id](const std::vector<MemberRecord>& list) {
+        for (const MemberRecord& m : list) {
+          if (m.id == self || m.peer_urls.empty()) continue;
+          (void)t->AddPeer(raft::NodeId(m.id), m.peer_urls.front());
+        }
+      });
   no.wal.writer.on_sync = metrics_->WalSyncObserver();
   auto node = node::Node::Open(no, kv_.get());
   if (!node.ok()) return node.status();
@@ -184,8 +237,8 @@ Status Server::Impl::StartPeers() {
   SYNOD_ASSERT(listen.ok(), "urls are checked when the flags are parsed");
   Status s = transport_->Start(listen.value());
   if (!s.ok()) return s;
-  for (const ClusterMember& m : config_.initial_cluster) {
-    if (m.id == config_.member_id) continue;
+  for (const MemberRecord& m : members_->List()) {
+    if (m.id == config_.member_id || m.peer_urls.empty()) continue;
     s = transport_->AddPeer(raft::NodeId(m.id), m.peer_urls.front());
     if (!s.ok()) return s;
   }
@@ -203,8 +256,9 @@ Status Server::Impl::StartClientApi() {
   services_.push_back(NewKvService(serving_.get()));
   services_.push_back(NewMaintenanceService(serving_.get()));
   services_.push_back(NewLeaseService(serving_.get(), lessor_.get(), lease_ids_.get()));
-  services_.push_back(NewClusterService(serving_.get(), config_.initial_cluster,
-                                        config_.member_id, config_.advertise_client_urls));
+  services_.push_back(NewClusterService(
+      serving_.get(), members_.get(),
+      ClusterServiceOptions{config_.initial_cluster_token, config_.advertise_client_urls}));
   services_.push_back(NewWatchService(serving_.get(), watch_hub_.get()));
   watch_hub_->StartWorker();
 
@@ -258,6 +312,7 @@ void Server::Impl::Stop() {
   if (metrics_) metrics_->StopServing();
   if (serving_) serving_->set_stopping();
   if (lease_ticker_) lease_ticker_->Stop();  // no new revokes; those pending fail with the node
+  if (member_watcher_) member_watcher_->Stop();
   // Watch streams never end by themselves: end them now rather than at gRPC's deadline.
   if (watch_hub_) watch_hub_->Close();
   // The node first: it answers every request it holds (the executor sends those answers), so
@@ -274,9 +329,11 @@ void Server::Impl::Stop() {
   executor_.reset();
   lease_ticker_.reset();
   node_.reset();
+  member_watcher_.reset();  // after the node: its pending proposals' callbacks point at it
   transport_.reset();
   kv_.reset();
   watch_hub_.reset();
+  members_.reset();
   lease_ids_.reset();
   lessor_.reset();
   Log(LogLevel::kInfo, "server", "stopped");

@@ -88,6 +88,24 @@ std::string LocalCluster::metrics_endpoint(int i) const {
   return members_[i].host + ":" + std::to_string(members_[i].metrics_port);
 }
 
+int LocalCluster::AddMember(std::vector<std::string> extra_flags) {
+  const std::vector<int> ports = FreePorts(2);
+  Member m;
+  m.name = "m" + std::to_string(members_.size() + 1);
+  m.client_port = ports[0];
+  m.peer_port = ports[1];
+  m.joining = true;
+  m.extra_flags = std::move(extra_flags);
+  members_.push_back(std::move(m));
+  const int i = size() - 1;
+  members_[i].client = std::make_unique<EtcdClient>(endpoint(i));
+  return i;
+}
+
+std::string LocalCluster::peer_url(int i) const {
+  return "http://127.0.0.1:" + std::to_string(members_[i].peer_port);
+}
+
 std::vector<std::string> LocalCluster::Flags(int i) const {
   const Member& m = members_[i];
   auto url = [](const std::string& host, int port) {
@@ -95,7 +113,10 @@ std::vector<std::string> LocalCluster::Flags(int i) const {
   };
   auto peer_url = [&](int port) { return url(m.host, port); };
   std::string cluster;
-  for (const Member& o : members_) {
+  for (int j = 0; j < size(); ++j) {
+    const Member& o = members_[j];
+    // The founders name only each other; a joining member every member before it and itself.
+    if (m.joining ? j > i : o.joining) continue;
     cluster += (cluster.empty() ? "" : ",") + o.name + "=" + url(o.host, o.peer_port);
   }
   std::vector<std::string> f = {
@@ -108,10 +129,11 @@ std::vector<std::string> LocalCluster::Flags(int i) const {
       "--initial-advertise-peer-urls=" + peer_url(m.peer_port),
       "--initial-cluster=" + cluster,
       "--initial-cluster-token=test-" + std::to_string(getpid()),
-      "--initial-cluster-state=new",
+      std::string("--initial-cluster-state=") + (m.joining ? "existing" : "new"),
   };
   if (m.metrics_port != 0) f.push_back("--listen-metrics-urls=" + peer_url(m.metrics_port));
   f.insert(f.end(), extra_flags_.begin(), extra_flags_.end());
+  f.insert(f.end(), m.extra_flags.begin(), m.extra_flags.end());
   return f;
 }
 

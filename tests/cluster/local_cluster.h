@@ -31,6 +31,12 @@ class LocalCluster {
   bool Signal(int i, int signal) const { return members_[i].child.Signal(signal); }
   const std::string& host(int i) const { return members_[i].host; }
   bool StartAll(std::string* error);
+  // Adds a member on free ports, not started, to join the running cluster once `etcdctl member
+  // add` announced it: its flags say --initial-cluster-state=existing and its --initial-cluster
+  // lists every member so far and itself. Returns its index. `extra_flags` are added to it
+  // (after the cluster's).
+  int AddMember(std::vector<std::string> extra_flags = {});
+  std::string peer_url(int i) const;  // http://127.0.0.1:port
   bool Start(int i, std::string* error);
   void Kill9(int i);
   // SIGTERM; the exit status as waitpid reports it, -1 if the member did not exit in time.
@@ -63,6 +69,8 @@ class LocalCluster {
     int client_port = 0;
     int peer_port = 0;
     int metrics_port = 0;  // 0: no --listen-metrics-urls
+    bool joining = false;  // added by AddMember
+    std::vector<std::string> extra_flags;
     Child child;
     std::unique_ptr<EtcdClient> client;
   };

@@ -54,6 +54,21 @@ TEST(ConfChange, EncodingIsLittleEndianAndVersioned) {
   EXPECT_EQ(b, want);
 }
 
+TEST(ConfChange, ContextRoundTripsAsVersionTwo) {
+  ConfChange cc = Change(ConfChangeTransition::kAuto, {kLearner5});
+  cc.context = std::string("member\0urls", 11);
+  const std::string bytes = EncodeConfChange(cc);
+  EXPECT_EQ(bytes[0], 2);
+  EXPECT_EQ(bytes.size(), 6 + 9 + cc.context.size());
+  auto back = DecodeConfChange(bytes);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, cc);
+  // Version 1 carries no context: trailing bytes stay an error there.
+  std::string v1 = bytes;
+  v1[0] = 1;
+  EXPECT_FALSE(DecodeConfChange(v1).has_value());
+}
+
 TEST(ConfChange, DecodeRefusesMalformedBytes) {
   const std::string good =
       EncodeConfChange(Change(ConfChangeTransition::kAuto, {kAdd4, kLearner5}));
