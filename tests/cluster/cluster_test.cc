@@ -22,6 +22,7 @@
 #include <map>
 #include <thread>
 
+#include "acked_writer.h"
 #include "cluster_fixture.h"
 
 namespace synod::cluster_test {
@@ -135,29 +136,8 @@ TEST_F(ClusterTest, EtcdctlPutGetDeleteTxnStatus) {
 // SIGKILL: a new leader must appear within 3 s and every acknowledged write must survive.
 TEST_F(ClusterTest, LeaderKilledNewLeaderAndNoAcknowledgedWriteLost) {
   StartCluster();
-  std::atomic<bool> stop{false};
-  std::atomic<int> acked_count{0};
-  std::map<std::string, std::string> acked;  // written by the writer thread only
-  std::thread writer([&] {
-    int next = 0, member = 0;
-    while (!stop.load()) {
-      const std::string key = "ack/" + std::to_string(next);
-      const std::string value = "v" + std::to_string(next);
-      if (cluster_->client(member).Put(key, value, 2s).ok()) {
-        acked[key] = value;
-        acked_count.fetch_add(1);
-        ++next;  // an unacknowledged key is retried elsewhere with the same value
-      } else {
-        member = (member + 1) % cluster_->size();
-      }
-    }
-  });
-  const auto wait_acks = [&](int n) {
-    const auto deadline = Clock::now() + 30s;
-    while (acked_count.load() < n && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
-    return acked_count.load() >= n;
-  };
-  ASSERT_TRUE(wait_acks(50));
+  AckedWriter writer(cluster_.get());
+  ASSERT_TRUE(writer.WaitForAcks(50));
   const auto killed_at = Clock::now();
   cluster_->Kill9(leader_);
   const int old_leader = leader_;
@@ -168,13 +148,13 @@ TEST_F(ClusterTest, LeaderKilledNewLeaderAndNoAcknowledgedWriteLost) {
   EXPECT_NE(fresh, old_leader);
   EXPECT_LT(elected_ms, 3000) << "new leader after " << elected_ms << " ms";
   std::cerr << "new leader elected " << elected_ms << " ms after the kill\n";
-  const int before = acked_count.load();
-  EXPECT_TRUE(wait_acks(before + 50)) << "writes did not resume";
+  const int before = writer.acked_count();
+  EXPECT_TRUE(writer.WaitForAcks(before + 50)) << "writes did not resume";
   std::cerr << "writes resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(
                                         Clock::now() - killed_at).count()
             << " ms after the kill\n";
-  stop = true;
-  writer.join();
+  writer.Stop();
+  const std::map<std::string, std::string>& acked = writer.acked();
 
   for (int i = 0; i < cluster_->size(); ++i) {
     if (!cluster_->running(i)) continue;

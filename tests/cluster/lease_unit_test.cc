@@ -10,6 +10,7 @@
 #include "server/command.pb.h"
 #include "server/kv_machine.h"
 #include "server/lessor.h"
+#include "temp_dir.h"
 
 namespace synod::server {
 namespace {
@@ -178,18 +179,7 @@ TEST(LeaseIds, PositiveDistinctAndPerMember) {
 
 // ---- KvMachine's lease commands -------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/synod-lease-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using cluster_test::TempDir;
 
 std::string Grant(int64_t id, int64_t ttl) {
   serverpb::Command c;

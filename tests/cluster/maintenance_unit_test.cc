@@ -14,24 +14,14 @@
 #include "server/command.pb.h"
 #include "server/kv_machine.h"
 #include "server/snapshot_image.h"
+#include "temp_dir.h"
 
 namespace synod::server {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/synod-maint-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using cluster_test::TempDir;
 
 std::string Sha256(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];

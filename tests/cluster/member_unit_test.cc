@@ -9,6 +9,7 @@
 #include "server/command.pb.h"
 #include "server/member_checks.h"
 #include "server/member_registry.h"
+#include "temp_dir.h"
 
 namespace synod::server {
 namespace {
@@ -16,18 +17,7 @@ namespace {
 using raft::LogIndex;
 using raft::NodeId;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/synod-member-unit-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using cluster_test::TempDir;
 
 std::vector<MemberRecord> Founders() {
   return {MemberRecord{1, "a", {"http://127.0.0.1:1"}, {}, false},

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "acked_writer.h"
 #include "cluster_fixture.h"
 
 namespace synod::cluster_test {
@@ -332,30 +333,9 @@ TEST_F(MembershipTest, GrowThreeToFourThroughLearnerAndSnapshot) {
 // two elect a new leader, writes resume, and every acknowledged write is on both survivors.
 TEST_F(MembershipTest, LeaderRemovedNewLeaderAndNoAcknowledgedWriteLost) {
   ASSERT_NO_FATAL_FAILURE(Start());
-  std::atomic<bool> stop{false};
-  std::atomic<int> acked_count{0};
-  std::map<std::string, std::string> acked;  // written by the writer thread only
   const int old_leader = leader_;
-  std::thread writer([&] {
-    int next = 0, member = 0;
-    while (!stop.load()) {
-      const std::string key = "ack/" + std::to_string(next);
-      const std::string value = "v" + std::to_string(next);
-      if (cluster_->client(member).Put(key, value, 2s).ok()) {
-        acked[key] = value;
-        acked_count.fetch_add(1);
-        ++next;
-      } else {
-        member = (member + 1) % cluster_->size();
-      }
-    }
-  });
-  const auto wait_acks = [&](int n) {
-    const auto deadline = Clock::now() + 30s;
-    while (acked_count.load() < n && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
-    return acked_count.load() >= n;
-  };
-  ASSERT_TRUE(wait_acks(50));
+  AckedWriter writer(cluster_.get());
+  ASSERT_TRUE(writer.WaitForAcks(50));
   const std::string id = MemberId(old_leader);
   const auto removed_at = Clock::now();
   const std::string out = EtcdctlOk({"member", "remove", id});
@@ -368,10 +348,10 @@ TEST_F(MembershipTest, LeaderRemovedNewLeaderAndNoAcknowledgedWriteLost) {
       << "new leader known "
       << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - removed_at).count()
       << " ms after the removal was asked\n";
-  const int before = acked_count.load();
-  EXPECT_TRUE(wait_acks(before + 50)) << "writes did not resume";
-  stop = true;
-  writer.join();
+  const int before = writer.acked_count();
+  EXPECT_TRUE(writer.WaitForAcks(before + 50)) << "writes did not resume";
+  writer.Stop();
+  const std::map<std::string, std::string>& acked = writer.acked();
 
   for (int i = 0; i < cluster_->size(); ++i) {
     if (i == old_leader) continue;

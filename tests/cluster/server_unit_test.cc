@@ -11,24 +11,14 @@
 #include "server/log.h"
 #include "server/member_id.h"
 #include "server/snapshot_image.h"
+#include "temp_dir.h"
 
 namespace synod::server {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/synod-server-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using cluster_test::TempDir;
 
 FlagsOutcome Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "synod");
