@@ -40,10 +40,10 @@ struct Config {
   //   timeout = max(min, max - (max - min) * log(c + 1) / log(K + 1))
   // where n is the number of members this node believes alive.
   uint32_t suspicion_min_mult_percent = 100;
-  uint32_t suspicion_max_mult = 4;
+  uint32_t suspicion_max_mult = 3;
   // K: confirmations (suspicions raised independently by other members) after which the
   // timeout reaches its minimum. Bounded by n - 2.
-  uint32_t suspicion_confirmations_max = 3;
+  uint32_t suspicion_confirmations_max = 2;
 
   // --- dissemination (SWIM §4.1) ---
   // Each update is piggybacked at most retransmit_mult * ceil(log10(n + 1)) times by each

@@ -54,7 +54,7 @@ Swim::Swim(const Config& config)
   SYNOD_ASSERT(config.probe_timeout_ticks > 0, "probe_timeout_ticks must be positive");
   SYNOD_ASSERT(config.nack_window_percent > 0 && config.nack_window_percent <= 100,
                "nack_window_percent in (0, 100]");
-  SYNOD_ASSERT(config.retransmit_mult > 0 && config.piggyback_updates_max > 0,
+  SYNOD_ASSERT(config.retransmit_mult > 0 && config.piggyback_updates_max >= 2,
                "dissemination limits must be positive");
   const bool inserted =
       members_.Insert(Member{config.id, incarnation_, MemberState::kAlive, meta_});
@@ -156,8 +156,15 @@ std::vector<MemberEvent> Swim::TakeEvents() {
 }
 
 SuspicionBounds Swim::suspicion_bounds() const {
-  return ComputeSuspicionBounds(MembersForScaling(), config_.probe_interval_ticks,
-                                config_.suspicion_min_mult_percent, config_.suspicion_max_mult);
+  // Local health scales the suspicion window as it scales probing (an extension of Lifeguard
+  // §4.3 to the suspicion timer): a member that is itself slow hears refutations late, so it
+  // must wait longer before it declares anyone dead.
+  SuspicionBounds b =
+      ComputeSuspicionBounds(MembersForScaling(), config_.probe_interval_ticks,
+                             config_.suspicion_min_mult_percent, config_.suspicion_max_mult);
+  b.min_ticks *= health_score_ + 1;
+  b.max_ticks *= health_score_ + 1;
+  return b;
 }
 
 uint32_t Swim::TransmitLimit() const {
@@ -206,6 +213,9 @@ void Swim::ApplyAboutSelf(const Update& u) {
   self->incarnation = incarnation_;
   if (accused) AdjustHealth(+1);
   Broadcast(SelfAlive());
+  // The refutation leads every message we send until it has gone out a full transmit limit of
+  // times: a busy member's queue must not bury the one update that keeps it alive.
+  refute_sends_left_ = TransmitLimit();
 }
 
 void Swim::ApplyAlive(const Update& u) {
@@ -394,6 +404,11 @@ void Swim::Send(Message m) {
   m.from = config_.id;
   uint32_t room = config_.piggyback_updates_max;
   MemberId skip = kNoMember;
+  if (refute_sends_left_ > 0) {
+    --refute_sends_left_;
+    m.updates.push_back(SelfAlive());
+    --room;
+  }
   auto it = suspicions_.find(m.to);
   if (it != suspicions_.end()) {
     m.updates.push_back(Update{MemberState::kSuspect, m.to, it->second.incarnation,

@@ -137,6 +137,7 @@ class Swim {
   uint32_t health_score_ = 0;
   bool left_ = false;
 
+  uint32_t refute_sends_left_ = 0;  // messages that still lead with our refutation
   uint32_t next_seq_ = 0;
   Probe probe_;
   uint64_t next_probe_tick_ = 0;

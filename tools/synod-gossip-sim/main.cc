@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
     sub->add_option("--latency-max", o.latency_max_ticks, "network latency, ticks");
     sub->add_option("--suspicion-min-mult-percent", o.config.suspicion_min_mult_percent);
     sub->add_option("--suspicion-max-mult", o.config.suspicion_max_mult);
+    sub->add_option("--suspicion-confirmations", o.config.suspicion_confirmations_max);
+    sub->add_option("--probe-interval", o.config.probe_interval_ticks, "ticks");
+    sub->add_option("--probe-timeout", o.config.probe_timeout_ticks, "ticks");
     sub->add_option("--health-score-max", o.config.health_score_max,
                     "Lifeguard local health cap (0 switches it off)");
     sub->add_flag("--join-via-seeds", o.join_via_seeds, "start by joining through 3 seeds");
