@@ -50,7 +50,7 @@ struct Config {
   // member that learned it (the "lambda log n" of SWIM §4.1).
   uint32_t retransmit_mult = 6;
   // Updates piggybacked on one message (a datagram must stay under the MTU).
-  uint32_t piggyback_updates_max = 8;
+  uint32_t piggyback_updates_max = 16;
   // Updates waiting to be disseminated; beyond it the most retransmitted are dropped
   // (push-pull repairs what gossip lost).
   uint32_t broadcasts_max = 1024;

@@ -97,11 +97,14 @@ int main(int argc, char** argv) {
   } else {
     const auto r = synod::gossip::sim::MeasureDetection(o, periods, crash_every);
     if (csv) {
+      // nodes,loss,slow,lhm,suspect,first_dead,all_dead,all_dead_p90,all_dead_max,undetected,
+      // healthy_dead,healthy,slow_dead,false_dead_events,false_suspect_events,msgs
       std::printf(
-          "detection,%u,%.3f,%.3f,%.2f,%.2f,%.2f,%.2f,%.2f,%zu,%u,%lu,%lu,%.3f\n", o.nodes, o.loss,
-          o.slow_fraction, r.first_suspect_periods.median, r.first_dead_periods.median,
-          r.all_dead_periods.median, r.all_dead_periods.p90, r.all_dead_periods.max, r.undetected,
-          r.healthy_declared_dead, static_cast<unsigned long>(r.false_dead_events),
+          "detection,%u,%.3f,%.3f,%u,%.2f,%.2f,%.2f,%.2f,%.2f,%zu,%u,%u,%u,%lu,%lu,%.3f\n", o.nodes,
+          o.loss, o.slow_fraction, o.config.health_score_max, r.first_suspect_periods.median,
+          r.first_dead_periods.median, r.all_dead_periods.median, r.all_dead_periods.p90,
+          r.all_dead_periods.max, r.undetected, r.healthy_declared_dead, r.healthy_members,
+          r.slow_declared_dead, static_cast<unsigned long>(r.false_dead_events),
           static_cast<unsigned long>(r.false_suspect_events), r.messages_per_member_per_period);
     } else {
       std::printf("crashes: %zu, undetected at the end: %zu\n", r.all_dead_periods.count,
@@ -115,8 +118,10 @@ int main(int argc, char** argv) {
           r.healthy_declared_dead, r.healthy_members,
           static_cast<unsigned long>(r.false_dead_events),
           static_cast<unsigned long>(r.false_suspect_events));
-      std::printf("slow members: %u; highest local health score at the end: %u\n", r.slow_members,
-                  r.max_health_score);
+      std::printf(
+          "slow members: %u, declared dead by some member: %u; highest local health "
+          "score at the end: %u\n",
+          r.slow_members, r.slow_declared_dead, r.max_health_score);
       std::printf("messages per member per period: %.3f\n", r.messages_per_member_per_period);
     }
     if (expect_detection > 0 &&

@@ -101,11 +101,16 @@ DetectionResult MeasureDetection(const WorldOptions& options, uint32_t periods,
   };
   std::map<MemberId, Crash> crashes;
   std::set<MemberId> falsely_dead;
+  std::set<MemberId> slow_dead;
   DetectionResult r;
   w.set_event_hook([&](MemberId observer, const MemberEvent& e) {
     (void)observer;
     auto it = crashes.find(e.member);
     if (it == crashes.end()) {
+      if (w.slow(e.member)) {
+        if (e.to == MemberState::kDead) slow_dead.insert(e.member);
+        return;
+      }
       if (e.to == MemberState::kDead) {
         ++r.false_dead_events;
         falsely_dead.insert(e.member);
@@ -158,7 +163,8 @@ DetectionResult MeasureDetection(const WorldOptions& options, uint32_t periods,
   r.first_dead_periods = Summarize(first_dead);
   r.all_dead_periods = Summarize(all_dead);
   r.healthy_declared_dead = static_cast<uint32_t>(falsely_dead.size());
-  r.healthy_members = w.size() - static_cast<uint32_t>(crashes.size());
+  r.slow_declared_dead = static_cast<uint32_t>(slow_dead.size());
+  r.healthy_members = w.size() - static_cast<uint32_t>(crashes.size()) - r.slow_members;
   for (uint32_t i = 0; i < w.size(); ++i) {
     const MemberId id = World::IdAt(i);
     if (!w.crashed(id))

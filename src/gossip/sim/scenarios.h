@@ -38,8 +38,12 @@ struct DetectionResult {
   Percentiles first_dead_periods;
   Percentiles all_dead_periods;
   size_t undetected = 0;  // crashes not declared dead by everyone before the run ended
-  // Members never crashed that some member declared dead, and how many such declarations.
+  // Members never crashed nor slow that some member declared dead, and how many such
+  // declarations (the false positives of Lifeguard §5).
   uint32_t healthy_declared_dead = 0;
+  // Slow members some member declared dead: they miss probe deadlines, so for the protocol
+  // they are failing; reported apart from the healthy ones.
+  uint32_t slow_declared_dead = 0;
   uint64_t false_dead_events = 0;
   uint64_t false_suspect_events = 0;  // suspicions of healthy members (refuted or not)
   uint32_t healthy_members = 0;
