@@ -39,7 +39,7 @@ struct Config {
   //   max = suspicion_max_mult * min
   //   timeout = max(min, max - (max - min) * log(c + 1) / log(K + 1))
   // where n is the number of members this node believes alive.
-  uint32_t suspicion_min_mult_percent = 100;
+  uint32_t suspicion_min_mult_percent = 70;
   uint32_t suspicion_max_mult = 3;
   // K: confirmations (suspicions raised independently by other members) after which the
   // timeout reaches its minimum. Bounded by n - 2.

@@ -229,7 +229,11 @@ TEST(Swim, Lifeguard4_2_ConfirmationsShortenTimeout) {
   EXPECT_GT(none, one);
   EXPECT_GT(one, all);
   // With K = suspicion_confirmations_max confirmations the minimum applies.
-  EXPECT_EQ(all, 27);  // ceil(log10(20) * 20)
+  const Config defaults;
+  EXPECT_EQ(static_cast<uint64_t>(all),
+            ComputeSuspicionBounds(20, defaults.probe_interval_ticks,
+                                   defaults.suspicion_min_mult_percent, defaults.suspicion_max_mult)
+                .min_ticks);
 }
 
 // Lifeguard §4.3: a member that gets no acks and no nacks back (it is the slow one) raises its
