@@ -106,6 +106,9 @@ void Swim::FinishProbe(bool acked) {
   } else if (p.nacks < p.nacks_expected) {
     AdjustHealth(static_cast<int>(p.nacks_expected - p.nacks));
   }
+  // Not one helper answered, not even with a nack: the evidence is against ourselves, not the
+  // target, so we do not accuse it (the others' probes will, if it really failed).
+  if (config_.withhold_without_nacks && p.nacks_expected > 0 && p.nacks == 0) return;
   Member* m = members_.FindMutable(p.target);
   if (m == nullptr || !IsLive(m->state)) return;
   const Update accusation{MemberState::kSuspect, p.target, m->incarnation, config_.id, nullptr};
