@@ -246,6 +246,12 @@ TEST(Swim, Lifeguard4_3_SlowMemberBacksOff) {
   EXPECT_GE(net.at(1).health_score(), 4u);
   EXPECT_GE(net.at(1).probe_interval_now_ticks(), 20u * 5);
   EXPECT_EQ(net.at(2).health_score(), 0u);
+  // No helper answered it, not even with a nack: it blamed itself and accused nobody.
+  for (auto& [observer, e] : net.events) {
+    if (observer == MemberId(1)) {
+      EXPECT_NE(e.to, MemberState::kSuspect) << "member 1 accused " << e.member;
+    }
+  }
 }
 
 // Lifeguard §4.4: a ping to a suspect carries the suspicion, so the suspect can refute at once.
