@@ -16,6 +16,7 @@
 #include "node/node.h"
 #include "server/cluster_service.h"
 #include "server/executor.h"
+#include "server/gossip_agent.h"
 #include "server/kv_machine.h"
 #include "server/kv_service.h"
 #include "server/lease_service.h"
@@ -60,6 +61,7 @@ class Server::Impl {
  private:
   Status OpenNode();
   Status StartPeers();
+  Status StartGossip();
   Status StartClientApi();
   Status StartMetrics();
   void StartLessor();
@@ -78,6 +80,7 @@ class Server::Impl {
   std::atomic<bool> removed_{false};  // the node saw this member removed from the cluster
   std::unique_ptr<KvMachine> kv_;
   std::unique_ptr<transport::Transport> transport_;
+  std::unique_ptr<GossipAgent> gossip_;
   std::unique_ptr<node::Node> node_;
   std::unique_ptr<LeaseTicker> lease_ticker_;
   std::unique_ptr<Executor> executor_;
@@ -124,6 +127,7 @@ Status Server::Impl::Start() {
 
   if (s = OpenNode(); !s.ok()) return s;
   if (s = StartPeers(); !s.ok()) return s;
+  if (s = StartGossip(); !s.ok()) return s;
   LeaseTickerOptions lo;
   lo.interval = std::chrono::milliseconds(config_.heartbeat_interval_ms);
   lo.log = [](std::string_view m) { Log(LogLevel::kInfo, "lease", m); };
@@ -245,6 +249,26 @@ Status Server::Impl::StartPeers() {
   return Status::Ok();
 }
 
+// SWIM membership (docs/membership.md) over UDP on the peer port number; every member of the
+// initial cluster is a seed.
+Status Server::Impl::StartGossip() {
+  GossipAgentOptions o;
+  o.self_id = config_.member_id;
+  o.self_name = config_.name;
+  o.listen = HostPortOfUrl(config_.listen_peer_urls.front()).value();
+  o.config = ServerGossipConfig();
+  for (const ClusterMember& m : config_.initial_cluster) {
+    auto hp = HostPortOfUrl(m.peer_urls.front());
+    if (!hp.ok()) return hp.status();
+    o.peers.push_back(GossipPeer{m.id, hp.value(), m.name});
+  }
+  auto agent = GossipAgent::Start(o, &metrics_->registry());
+  if (!agent.ok()) return agent.status();
+  gossip_ = std::move(agent.value());
+  metrics_->AddJsonRoute("/members", [g = gossip_.get()] { return g->MembersJson(); });
+  return Status::Ok();
+}
+
 Status Server::Impl::StartClientApi() {
   ServingLimits limits;
   limits.request_bytes_max = config_.max_request_bytes;
@@ -323,6 +347,7 @@ void Server::Impl::Stop() {
   if (executor_) executor_->Stop();
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   if (transport_) transport_->Stop();
+  if (gossip_) gossip_->Stop();
   grpc_.reset();
   services_.clear();
   serving_.reset();
@@ -331,6 +356,7 @@ void Server::Impl::Stop() {
   node_.reset();
   member_watcher_.reset();  // after the node: its pending proposals' callbacks point at it
   transport_.reset();
+  gossip_.reset();
   kv_.reset();
   watch_hub_.reset();
   members_.reset();

@@ -173,6 +173,13 @@ Status ServerMetrics::Serve(const std::vector<std::string>& host_ports) {
   // The process answers: its HTTP thread runs. Nothing else is checked, so a probe restarts
   // synod only when it hangs as a whole, never for a cluster-wide condition.
   o.routes["/livez"] = [](const api::HttpRequest&) { return Text(200, "ok\n"); };
+  for (const auto& [path, body] : json_routes_) {
+    o.routes[path] = [read = body](const api::HttpRequest&) {
+      api::HttpResponse r = Text(200, read());
+      r.content_type = "application/json";
+      return r;
+    };
+  }
   auto http = api::HttpServer::Start(std::move(o));
   if (!http.ok()) return http.status();
   http_ = std::move(http.value());
@@ -180,6 +187,11 @@ Status ServerMetrics::Serve(const std::vector<std::string>& host_ports) {
     Log(LogLevel::kInfo, "server", "serving metrics and health on http://" + a);
   }
   return Status::Ok();
+}
+
+void ServerMetrics::AddJsonRoute(std::string path, std::function<std::string()> body) {
+  SYNOD_ASSERT(http_ == nullptr, "AddJsonRoute before Serve");
+  json_routes_.emplace_back(std::move(path), std::move(body));
 }
 
 void ServerMetrics::StopServing() {

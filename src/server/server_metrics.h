@@ -57,6 +57,9 @@ class ServerMetrics {
   // Adds the metrics read from the node and the store at each scrape, and remembers the commit
   // index /readyz waits for. REQUIRES: called once; both outlive StopServing().
   void WatchNode(const node::Node* node, const KvMachine* kv);
+  // One more JSON endpoint (e.g. /members of the gossip layer). REQUIRES: before Serve; `body`
+  // outlives StopServing().
+  void AddJsonRoute(std::string path, std::function<std::string()> body);
 
   // Serves the endpoints on every host:port (port 0 picks one). REQUIRES: WatchNode done.
   Status Serve(const std::vector<std::string>& host_ports);
@@ -80,6 +83,7 @@ class ServerMetrics {
   raft::LogIndex commit_at_start_;
   bool caught_up_ = false;  // the HTTP thread only
   std::unique_ptr<api::HttpServer> http_;
+  std::vector<std::pair<std::string, std::function<std::string()>>> json_routes_;
 };
 
 }  // namespace synod::server

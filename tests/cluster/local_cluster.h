@@ -42,6 +42,7 @@ class LocalCluster {
   // SIGTERM; the exit status as waitpid reports it, -1 if the member did not exit in time.
   int Terminate(int i, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool running(int i) const { return members_[i].child.running(); }
+  pid_t pid(int i) const { return members_[i].child.pid(); }  // for SIGSTOP / SIGCONT
   // True once member i has exited by itself (reaping it); never signals it.
   bool Exited(int i) { return members_[i].child.Exited(); }
 
