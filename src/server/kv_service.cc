@@ -60,7 +60,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     if (!p) return call->DefaultReactor();
     if (auto e = CheckPutShape(*req)) {
       p->Fail(*e);
-    } else if (!CheckSize(*p, *req) || !CheckQuota(*p)) {
+    } else if (!CheckSize(*p, *req) || !CheckQuota(*p, *req)) {
       // answered
     } else {
       serverpb::Command c;
@@ -113,7 +113,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
       ReadThen(*p, TxnSerializable(*req), std::move(serve));
       return p->reactor;
     }
-    if (!CheckQuota(*p)) return p->reactor;
+    if (!CheckQuota(*p, *req)) return p->reactor;
     serverpb::Command c;
     *c.mutable_txn() = *req;
     ProposeThen(*p, c, [resp](const mvcc::ApplyResult& a) {
@@ -152,10 +152,12 @@ class KvService final : public etcdserverpb::KV::CallbackService {
 
   // Over the quota, this member raises NOSPACE through the log (maintenance_service.h); while
   // the alarm is active, every member refuses writes that put, whatever its own size.
-  bool CheckQuota(const PendingCall& p) const {
+  bool CheckQuota(const PendingCall& p, const google::protobuf::Message& m) const {
     const bool raised = ctx_->kv().NoSpace();
     const int64_t quota = ctx_->limits().backend_bytes_quota;
-    if (!raised && ctx_->CachedDiskBytes() <= quota) return true;
+    if (!raised && ctx_->CachedDiskBytes(static_cast<int64_t>(m.ByteSizeLong())) <= quota) {
+      return true;
+    }
     // The cached size may predate a defragmentation: measure before raising the alarm again.
     if (!raised && ctx_->kv().DiskBytes() <= quota) return true;
     if (!raised) RaiseNoSpaceAlarm(ctx_);

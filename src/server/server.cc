@@ -17,6 +17,7 @@
 #include "server/cluster_service.h"
 #include "server/executor.h"
 #include "server/gossip_agent.h"
+#include "server/peer_liveness.h"
 #include "server/kv_machine.h"
 #include "server/kv_service.h"
 #include "server/lease_service.h"
@@ -71,6 +72,8 @@ class Server::Impl {
   const ServerConfig config_;
   // First in, last out: the WAL and gRPC report into it until they are gone.
   std::unique_ptr<ServerMetrics> metrics_;
+  // Read by scrapes and fed by the transport: after metrics_, before transport_.
+  std::unique_ptr<PeerLiveness> peer_liveness_;
   // Before kv_ and node_: both call into it, the node until it has stopped.
   std::unique_ptr<Lessor> lessor_;
   std::unique_ptr<LeaseIdGenerator> lease_ids_;
@@ -191,10 +194,19 @@ Status Server::Impl::OpenNode() {
   to.node_id = raft::NodeId(config_.member_id);
   to.cluster_token = config_.initial_cluster_token;
   transport::TransportCallbacks cb;
+  const auto start = std::chrono::steady_clock::now();
+  peer_liveness_ = std::make_unique<PeerLiveness>(
+      RaftPeerPhiOptions(config_.heartbeat_interval_ms),
+      [start] {
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+      },
+      &metrics_->registry());
   // The node exists before the transport starts, and is stopped only after the transport.
   cb.on_message = [this](std::vector<raft::Message> m) {
     // A removed member may go on talking (it need not know yet): it is not heard any more.
     if (!m.empty() && members_->WasRemoved(m.front().from.value)) return;
+    if (!m.empty()) peer_liveness_->Heard(m.front().from.value);
     node_->Deliver(std::move(m));
   };
   cb.on_unreachable = [this](raft::NodeId peer) { node_->ReportUnreachable(peer); };

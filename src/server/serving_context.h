@@ -57,9 +57,11 @@ class ServingContext {
   void set_stopping() { stopping_.store(true); }
   bool stopping() const { return stopping_.load(); }
 
-  // The key space's size, cached for a second: writes check it against the quota and a
-  // directory listing per write would cost more than the write.
-  int64_t CachedDiskBytes();
+  // The key space's size as last measured plus the bytes of the writes admitted since
+  // (`adding` is this write's), measured again after a second or once 1 MiB was admitted:
+  // writes check it against the quota, and a directory listing per write would cost more than
+  // the write, while a size only a second old could let a fast writer far past the quota.
+  int64_t CachedDiskBytes(int64_t adding = 0);
 
  private:
   node::Node* const node_;
@@ -72,6 +74,7 @@ class ServingContext {
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> disk_bytes_{0};
   std::atomic<int64_t> disk_bytes_at_ns_{0};
+  std::atomic<int64_t> admitted_bytes_{0};  // since the last measurement
 };
 
 }  // namespace synod::server

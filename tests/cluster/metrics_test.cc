@@ -193,6 +193,16 @@ TEST_F(MetricsClusterTest, MetricsHealthAndGarbage) {
   const std::string put_ok =
       "{grpc_type=\"unary\",grpc_service=\"etcdserverpb.KV\",grpc_method=\"Put\","
       "grpc_code=\"OK\"}";
+  // Phi accrual over Raft traffic: the leader hears both followers every heartbeat interval.
+  int phis = 0;
+  for (const auto& [series, v] : lm) {
+    if (!series.starts_with("synod_raft_peer_phi{peer=\"")) continue;
+    ++phis;
+    EXPECT_LT(v, 8) << series;
+    const std::string suspected = "synod_raft_peer_suspected" + series.substr(series.find('{'));
+    EXPECT_EQ(ValueOf(lm, suspected), 0) << suspected;
+  }
+  EXPECT_EQ(phis, 2);
   EXPECT_GE(ValueOf(lm, "grpc_server_handled_total" + put_ok), kPuts);
   EXPECT_GE(ValueOf(lm, "grpc_server_handling_seconds_count" + put_ok), kPuts);
   EXPECT_GE(ValueOf(lm,
@@ -244,6 +254,16 @@ TEST_F(MetricsClusterTest, MetricsHealthAndGarbage) {
   EXPECT_EQ(ValueOf(after, "etcd_server_has_leader"), 0);
   EXPECT_EQ(ValueOf(after, "etcd_server_is_leader"), 0);
   EXPECT_GE(ValueOf(after, "etcd_server_health_failures"), 1);
+  // Every peer the survivor (a follower) ever heard is suspected now: its old leader surely,
+  // the other follower if it heard it at all (followers do not talk to each other).
+  int peers = 0, suspected = 0;
+  for (const auto& [series, v] : after) {
+    if (!series.starts_with("synod_raft_peer_suspected{")) continue;
+    ++peers;
+    suspected += static_cast<int>(v);
+  }
+  EXPECT_GE(peers, 1);
+  EXPECT_EQ(suspected, peers);
 }
 
 }  // namespace

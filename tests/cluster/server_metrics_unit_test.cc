@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "server/config.h"
+#include "server/peer_liveness.h"
 #include "server/server_metrics.h"
 
 namespace synod::server {
@@ -113,6 +114,33 @@ TEST(ServerMetrics, RegistryHasProcessAndWalFigures) {
             std::string::npos);
   EXPECT_NE(text.find("etcd_disk_wal_fsync_duration_seconds_sum 0.0015\n"), std::string::npos);
   EXPECT_NE(text.find("\nprocess_resident_memory_bytes "), std::string::npos);
+}
+
+// Phi over Raft arrivals (peer_liveness.h): low while a peer is heard every interval, past the
+// threshold after a silence of several intervals, and rendered per peer.
+TEST(PeerLiveness, PhiRisesWithSilenceAndIsRendered) {
+  double now = 0;
+  metrics::Registry registry;
+  PeerLiveness liveness(RaftPeerPhiOptions(100), [&now] { return now; }, &registry);
+  EXPECT_EQ(liveness.Phi(7), 0);
+  for (int i = 0; i < 50; ++i) {
+    liveness.Heard(7);
+    now += 100;
+  }
+  EXPECT_LT(liveness.Phi(7), 1);
+  EXPECT_FALSE(liveness.Suspected(7));
+  now += 150;  // a little late: still fine
+  EXPECT_FALSE(liveness.Suspected(7));
+  now += 1000;  // more than ten intervals of silence
+  EXPECT_TRUE(liveness.Suspected(7));
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("synod_raft_peer_phi{peer=\"0000000000000007\"}"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("synod_raft_peer_suspected{peer=\"0000000000000007\"} 1"),
+            std::string::npos)
+      << text;
+  liveness.Heard(7);  // heard again: no longer suspected
+  EXPECT_FALSE(liveness.Suspected(7));
 }
 
 }  // namespace
