@@ -17,8 +17,12 @@ namespace synod::server {
 namespace {
 
 // etcd's answers, which it sends as plain errors (gRPC code Unknown).
-api::WireStatus NotLeader() { return {api::GrpcCode::kUnknown, "election: not leader"}; }
-api::WireStatus NoLeader() { return {api::GrpcCode::kUnknown, "election: no leader"}; }
+api::WireStatus NotLeader() {
+  return {api::GrpcCode::kUnknown, "election: not leader"};
+}
+api::WireStatus NoLeader() {
+  return {api::GrpcCode::kUnknown, "election: no leader"};
+}
 api::WireStatus MissingLeader() {
   return {api::GrpcCode::kUnknown, "\"leader\" field must be provided"};
 }
@@ -81,8 +85,9 @@ class ElectionService final : public v3electionpb::Election::CallbackService {
       const std::string prefix = req->name() + "/";
       const std::string key = ContenderKey(prefix, req->lease());
       Contender mine;
-      api::WireStatus s = recipes->Acquire(prefix, key, req->lease(), req->value(), true,
-                                           [call] { return call->IsCancelled(); }, &mine);
+      api::WireStatus s = recipes->Acquire(
+          prefix, key, req->lease(), req->value(), true, [call] { return call->IsCancelled(); },
+          &mine);
       if (!s.ok()) return p.Fail(s);
       v3electionpb::LeaderKey* leader = resp->mutable_leader();
       leader->set_name(req->name());
@@ -108,8 +113,8 @@ class ElectionService final : public v3electionpb::Election::CallbackService {
       const v3electionpb::LeaderKey& l = req->leader();
       bool held = false;
       int64_t revision = 0;
-      api::WireStatus s = recipes->PutIfHeld(l.key(), l.rev(), l.lease(), req->value(), &held,
-                                             &revision);
+      api::WireStatus s =
+          recipes->PutIfHeld(l.key(), l.rev(), l.lease(), req->value(), &held, &revision);
       if (!s.ok()) return p.Fail(s);
       if (!held) return p.Fail(NotLeader());
       FillHeader(*ctx, revision, resp->mutable_header());

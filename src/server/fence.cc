@@ -41,15 +41,14 @@ mvcc::Outcome<std::optional<int64_t>> LockHolder(const mvcc::Store& store,
   return std::optional<int64_t>(got.value().result.kvs.front().create_revision);
 }
 
-std::optional<mvcc::Error> CheckFences(const mvcc::Store& store,
-                                       const serverpb::Command& command) {
+std::optional<mvcc::Error> CheckFences(const mvcc::Store& store, const serverpb::Command& command) {
   for (const serverpb::Fence& f : command.fences()) {
     auto holder = LockHolder(store, f.name());
     if (!holder.ok()) return holder.error();
     if (holder.value().has_value() && *holder.value() > f.token()) {
       return mvcc::Error(mvcc::Errc::kStaleFence, f.name() + ": holder " +
-                                                      std::to_string(*holder.value()) +
-                                                      ", token " + std::to_string(f.token()));
+                                                      std::to_string(*holder.value()) + ", token " +
+                                                      std::to_string(f.token()));
     }
   }
   return std::nullopt;

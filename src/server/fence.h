@@ -37,12 +37,10 @@ Status AddFence(std::string_view value, serverpb::Command* command);
 
 // The create revision of the holder of lock `name` (its key under `name/` created first), or
 // nullopt when nobody holds it.
-mvcc::Outcome<std::optional<int64_t>> LockHolder(const mvcc::Store& store,
-                                                 const std::string& name);
+mvcc::Outcome<std::optional<int64_t>> LockHolder(const mvcc::Store& store, const std::string& name);
 
 // kStaleFence if one of `command`'s fences names a lock held with a newer token; the store's
 // error if a read fails; nullopt: the command may apply. Deterministic: reads the store only.
-std::optional<mvcc::Error> CheckFences(const mvcc::Store& store,
-                                       const serverpb::Command& command);
+std::optional<mvcc::Error> CheckFences(const mvcc::Store& store, const serverpb::Command& command);
 
 }  // namespace synod::server

@@ -13,7 +13,9 @@
 namespace synod::server {
 namespace {
 
-api::WireStatus Ok() { return api::WireStatus{}; }
+api::WireStatus Ok() {
+  return api::WireStatus{};
+}
 
 api::WireStatus SessionExpired() {
   // etcd's client recipe says this when the contender's key is gone (its lease ended).
@@ -61,7 +63,9 @@ bool Recipes::Spawn(std::function<void()> task) {
   return true;
 }
 
-bool Recipes::stopping() const { return ctx_->stopping(); }
+bool Recipes::stopping() const {
+  return ctx_->stopping();
+}
 
 api::WireStatus Recipes::Txn(const etcdserverpb::TxnRequest& txn, bool* succeeded,
                              int64_t* revision) {
@@ -117,8 +121,8 @@ int64_t Recipes::revision() const {
   return ctx_->kv().Read([](const mvcc::Store& s) { return s.revision(); });
 }
 
-api::WireStatus Recipes::Acquire(const std::string& prefix, const std::string& key,
-                                 int64_t lease, const std::string& value, bool proclaim,
+api::WireStatus Recipes::Acquire(const std::string& prefix, const std::string& key, int64_t lease,
+                                 const std::string& value, bool proclaim,
                                  const std::function<bool()>& cancelled, Contender* out) {
   etcdserverpb::TxnRequest txn;
   etcdserverpb::Compare* cmp = txn.add_compare();
@@ -160,9 +164,8 @@ api::WireStatus Recipes::Acquire(const std::string& prefix, const std::string& k
   return Ok();
 }
 
-api::WireStatus Recipes::PutIfHeld(const std::string& key, int64_t create_revision,
-                                   int64_t lease, const std::string& value, bool* held,
-                                   int64_t* revision) {
+api::WireStatus Recipes::PutIfHeld(const std::string& key, int64_t create_revision, int64_t lease,
+                                   const std::string& value, bool* held, int64_t* revision) {
   etcdserverpb::TxnRequest txn;
   etcdserverpb::Compare* cmp = txn.add_compare();
   cmp->set_key(key);

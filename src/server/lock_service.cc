@@ -30,8 +30,8 @@ class LockService final : public v3lockpb::Lock::CallbackService {
       const std::string prefix = req->name() + "/";
       const std::string key = ContenderKey(prefix, req->lease());
       Contender mine;
-      api::WireStatus s = recipes->Acquire(prefix, key, req->lease(), "", false,
-                                           [call] { return call->IsCancelled(); }, &mine);
+      api::WireStatus s = recipes->Acquire(
+          prefix, key, req->lease(), "", false, [call] { return call->IsCancelled(); }, &mine);
       if (!s.ok()) return p.Fail(s);
       resp->set_key(key);
       FillHeader(*ctx, mine.revision, resp->mutable_header());

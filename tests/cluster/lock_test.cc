@@ -4,8 +4,8 @@
 // fencing: a holder that stops keeping its lease alive loses the lock to another client, and
 // its later write carrying its old token is refused by every member. Each test starts its own
 // 3-member cluster; every wait is bounded.
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
