@@ -33,11 +33,15 @@ class ObserveReactor final : public grpc::ServerWriteReactor<v3electionpb::Leade
  public:
   // Writes `resp` and waits until it is written; false when the stream is broken or cancelled.
   bool Write(const v3electionpb::LeaderResponse& resp, const Recipes& recipes) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cancelled_) return false;
-    resp_ = resp;
-    writing_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cancelled_) return false;
+      resp_ = resp;
+      writing_ = true;
+    }
+    // Outside the lock: gRPC may run OnWriteDone before StartWrite returns.
     StartWrite(&resp_);
+    std::unique_lock<std::mutex> lock(mu_);
     while (writing_ && !recipes.stopping()) cv_.wait_for(lock, std::chrono::milliseconds(50));
     return !writing_ && !broken_ && !cancelled_;
   }

@@ -200,6 +200,22 @@ TEST_F(LockTest, LockServiceWaitsForTheHolderAndUnlocks) {
   v3lockpb::LockResponse none;
   s = lock->Lock(Deadline(5s).get(), bad, &none);
   EXPECT_EQ(s.error_message(), "etcdserver: requested lease not found");
+
+  // A member stopped (SIGTERM) while a Lock waits on it answers the waiter and exits cleanly.
+  grpc::Status cut;
+  std::thread stuck([&] {
+    auto other = v3lockpb::Lock::NewStub(Channel(follower));
+    v3lockpb::LockRequest r = req;
+    r.set_lease(Grant(Channel(leader_), 30));
+    v3lockpb::LockResponse ignored;
+    cut = other->Lock(Deadline(20s).get(), r, &ignored);
+  });
+  std::this_thread::sleep_for(1500ms);
+  const auto stopping = Clock::now();
+  EXPECT_EQ(cluster_->Terminate(follower), 0);
+  stuck.join();
+  EXPECT_LT(Clock::now() - stopping, 5s);
+  EXPECT_FALSE(cut.ok());
 }
 
 TEST_F(LockTest, ElectionServiceCampaignLeaderProclaimObserveResign) {
