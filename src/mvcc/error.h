@@ -29,6 +29,7 @@ enum class Errc : uint8_t {
   kLeaseProvided,    // ignore_lease together with a lease
   kInvalidArgument,  // anything else malformed (a lease id <= 0, ...)
   kNoSpace,          // a write while the NOSPACE alarm is active (decided by the server)
+  kStaleFence,       // a write whose fencing token a newer lock holder outdates (the server)
   kStorage,          // fatal: RocksDB failed
   kCorruption,       // fatal: data on disk does not decode or breaks an invariant
 };

@@ -16,6 +16,9 @@ api::WireStatus ToWireStatus(const mvcc::Error& error) {
     case mvcc::Errc::kValueProvided: return api::ToWireStatus(EtcdError::kValueProvided);
     case mvcc::Errc::kLeaseProvided: return api::ToWireStatus(EtcdError::kLeaseProvided);
     case mvcc::Errc::kNoSpace: return api::ToWireStatus(EtcdError::kNoSpace);
+    case mvcc::Errc::kStaleFence:  // a synod extension (fence.h): no etcd wording to keep
+      return api::WireStatus{api::GrpcCode::kFailedPrecondition,
+                             std::string("synod: ") + mvcc::ErrcMessage(error.code())};
     case mvcc::Errc::kInvalidArgument:
       return api::WireStatus{api::GrpcCode::kInvalidArgument,
                              std::string("etcdserver: ") + mvcc::ErrcMessage(error.code())};

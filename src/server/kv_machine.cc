@@ -8,6 +8,7 @@
 #include "base/assert.h"
 #include "server/command.pb.h"
 #include "server/convert.h"
+#include "server/fence.h"
 #include "server/snapshot_image.h"
 #include "storage/file.h"
 
@@ -141,6 +142,18 @@ std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
     // etcd's capped applier: with NOSPACE raised, every member refuses the same writes.
     ApplyEmpty(index);
     return std::any(ApplyOutcome(mvcc::Errc::kNoSpace));
+  }
+  if (parsed.fences_size() > 0) {
+    // Fencing (fence.h): decided here, against the store at this entry, so on every member alike.
+    if (auto refused = CheckFences(*store_, parsed)) {
+      if (refused->fatal()) {
+        const std::string msg = "fence check at index " + std::to_string(index.value) + ": " +
+                                refused->ToString();
+        SYNOD_ASSERT(false, msg.c_str());
+      }
+      ApplyEmpty(index);
+      return std::any(ApplyOutcome(*refused));
+    }
   }
   ApplyOutcome outcome = store_->Apply(ToStore(index), request);
   if (!outcome.ok() && outcome.error().fatal()) {

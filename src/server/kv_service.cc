@@ -12,6 +12,7 @@
 #include "server/command.pb.h"
 #include "server/convert.h"
 #include "server/errors.h"
+#include "server/fence.h"
 #include "server/maintenance_service.h"
 #include "server/serving_context.h"
 #include "server/unary_call.h"
@@ -30,6 +31,16 @@ bool TxnSerializable(const etcdserverpb::TxnRequest& t) {
     }
   }
   return true;
+}
+
+// Copies the client's `synod-fence` metadata (fence.h) into the command, checked on apply.
+Status AddFences(const grpc::CallbackServerContext* call, serverpb::Command* command) {
+  const auto [first, last] = call->client_metadata().equal_range(kFenceMetadataKey);
+  for (auto it = first; it != last; ++it) {
+    Status s = AddFence(std::string_view(it->second.data(), it->second.size()), command);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 class KvService final : public etcdserverpb::KV::CallbackService {
@@ -65,6 +76,10 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     } else {
       serverpb::Command c;
       *c.mutable_put() = *req;
+      if (Status s = AddFences(call, &c); !s.ok()) {
+        p->Fail(s);
+        return p->reactor;
+      }
       ProposeThen(*p, c, [resp](const mvcc::ApplyResult& a) {
         ToProto(std::get<mvcc::PutResult>(a.result), resp);
         return resp->mutable_header();
@@ -116,6 +131,10 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     if (!CheckQuota(*p, *req)) return p->reactor;
     serverpb::Command c;
     *c.mutable_txn() = *req;
+    if (Status s = AddFences(call, &c); !s.ok()) {
+      p->Fail(s);
+      return p->reactor;
+    }
     ProposeThen(*p, c, [resp](const mvcc::ApplyResult& a) {
       ToProto(std::get<mvcc::TxnResult>(a.result), a.revision, resp);
       return resp->mutable_header();

@@ -23,6 +23,7 @@
 #include "server/lease_service.h"
 #include "server/lease_ticker.h"
 #include "server/lessor.h"
+#include "server/lock_service.h"
 #include "server/log.h"
 #include "server/maintenance_service.h"
 #include "server/member_registry.h"
@@ -296,6 +297,8 @@ Status Server::Impl::StartClientApi() {
       serving_.get(), members_.get(),
       ClusterServiceOptions{config_.initial_cluster_token, config_.advertise_client_urls}));
   services_.push_back(NewWatchService(serving_.get(), watch_hub_.get()));
+  services_.push_back(NewLockService(serving_.get()));
+  services_.push_back(NewElectionService(serving_.get()));
   watch_hub_->StartWorker();
 
   grpc::ServerBuilder builder;
