@@ -279,6 +279,18 @@ TEST_F(ClusterTest, QuorumLossAnswersWithEtcdErrors) {
   StartCluster();
   ASSERT_TRUE(cluster_->client(0).Put("before", "x", 5s).ok());
   const int survivor = (leader_ + 1) % cluster_->size();
+  // The put was acknowledged once a quorum had it, which need not include the survivor: wait
+  // until the survivor has applied it before taking the others away.
+  etcdserverpb::RangeResponse seen;
+  const auto applied_by = Clock::now() + 10s;
+  while (Clock::now() < applied_by) {
+    if (cluster_->client(survivor).Get("before", 2s, &seen, /*serializable=*/true).ok() &&
+        seen.kvs_size() == 1) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(seen.kvs_size(), 1) << "the survivor never applied the first put";
   for (int i = 0; i < cluster_->size(); ++i) {
     if (i != survivor) cluster_->Kill9(i);
   }
