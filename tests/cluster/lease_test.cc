@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test_files.h"
 #include "cluster_fixture.h"
 
 namespace synod::cluster_test {
@@ -23,13 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 int64_t Ms(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 class LeaseTest : public ClusterFixture {

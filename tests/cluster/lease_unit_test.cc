@@ -10,7 +10,7 @@
 #include "server/command.pb.h"
 #include "server/kv_machine.h"
 #include "server/lessor.h"
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace synod::server {
 namespace {

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test_files.h"
 #include "cluster_fixture.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "v3electionpb/v3election.grpc.pb.h"
@@ -24,13 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::unique_ptr<grpc::ClientContext> Deadline(std::chrono::milliseconds timeout) {
   auto c = std::make_unique<grpc::ClientContext>();

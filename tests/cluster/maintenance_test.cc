@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test_files.h"
 #include "cluster_fixture.h"
 
 namespace synod::cluster_test {
@@ -26,13 +27,6 @@ using Clock = std::chrono::steady_clock;
 std::string SynodctlPath() {
   const char* env = std::getenv("SYNODCTL_BINARY");
   return env != nullptr ? env : SYNODCTL_BINARY_DEFAULT;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string Sha256(std::string_view bytes) {

@@ -14,13 +14,14 @@
 #include "server/command.pb.h"
 #include "server/kv_machine.h"
 #include "server/snapshot_image.h"
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace synod::server {
 namespace {
 
 namespace fs = std::filesystem;
 
+using cluster_test::ReadFile;
 using cluster_test::TempDir;
 
 std::string Sha256(std::string_view bytes) {
@@ -28,13 +29,6 @@ std::string Sha256(std::string_view bytes) {
   unsigned int n = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<const char*>(digest), n);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 void WriteFile(const std::string& path, std::string_view bytes) {

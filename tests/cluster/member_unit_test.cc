@@ -9,7 +9,7 @@
 #include "server/command.pb.h"
 #include "server/member_checks.h"
 #include "server/member_registry.h"
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace synod::server {
 namespace {

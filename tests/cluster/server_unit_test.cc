@@ -11,7 +11,7 @@
 #include "server/log.h"
 #include "server/member_id.h"
 #include "server/snapshot_image.h"
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace synod::server {
 namespace {

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test_files.h"
 #include "cluster_fixture.h"
 #include "watch_client.h"
 
@@ -20,13 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string PrefixEnd(std::string p) {
   p.back() = static_cast<char>(p.back() + 1);

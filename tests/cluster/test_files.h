@@ -1,10 +1,13 @@
 #pragma once
 
-// A fresh folder under /tmp for one test, removed with everything in it when the test ends.
+// Files for tests: a fresh folder under /tmp removed with everything in it when the test ends,
+// and a whole file read into a string.
 
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <system_error>
 
@@ -32,5 +35,13 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The file's bytes; empty when it cannot be read.
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 }  // namespace synod::cluster_test
