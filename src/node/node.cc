@@ -87,6 +87,7 @@ class Node::Loop {
   void Handle(Item& item, std::vector<raft::Payload>* batch, std::vector<uint64_t>* seqs);
   void ProposeBatch(std::vector<raft::Payload>& batch, std::vector<uint64_t>& seqs);
   void HandleReady();
+  void SendBeforePersist(std::vector<raft::Message>& messages);
   void ApplyEntries(const std::vector<raft::Entry>& entries);
   void ApplyConfChangeEntry(const raft::Entry& e);
   void ProposeConfChange(ConfChangeItem& item);
@@ -313,8 +314,20 @@ void Node::Loop::HandleReady() {
   raft::Ready rd = raw_->GetReady();
   // 1. Persist. A WAL that cannot write is fatal: continuing could acknowledge what is not
   // durable.
-  Status s = wal_->Persist(opts_.group, rd);
-  SYNOD_ASSERT(s.ok(), s.ToString().c_str());
+  Result<uint64_t> lsn =
+      wal_->Save(opts_.group, rd.hard_state, rd.entries, rd.snapshot, rd.must_sync);
+  SYNOD_ASSERT(lsn.ok(), lsn.status().ToString().c_str());
+  const bool durable_write = rd.must_sync || rd.snapshot || !rd.entries.empty();
+  if (durable_write) {
+    // Thesis §10.2.1: the leader's appends go out while its own fdatasync runs, so followers
+    // write in parallel and a commit costs one disk write of latency, not two.
+    SendBeforePersist(rd.messages);
+    Status s = wal_->Wait(lsn.value());
+    SYNOD_ASSERT(s.ok(), s.ToString().c_str());
+  }
+  // Otherwise only the commit index changed: its record is written in order with the next
+  // ones and need not be waited for (a lost commit index is learned again from the leader),
+  // and every entry this Ready hands out to apply was made durable by an earlier Ready.
   if (rd.snapshot) SYNOD_ASSERT(storage_->ApplySnapshot(*rd.snapshot), "stale snapshot in Ready");
   storage_->Append(rd.entries);
   if (rd.hard_state) storage_->SetHardState(*rd.hard_state);
@@ -342,6 +355,16 @@ void Node::Loop::HandleReady() {
   CountInfo(&NodeInfo::readies);
   ServeReads();
   MaybeSnapshot();
+}
+
+void Node::Loop::SendBeforePersist(std::vector<raft::Message>& messages) {
+  if (!opts_.send) return;
+  std::vector<raft::Message> early, later;
+  for (raft::Message& m : messages) {
+    (raft::MaySendBeforePersist(m) ? early : later).push_back(std::move(m));
+  }
+  messages = std::move(later);
+  if (!early.empty()) opts_.send(std::move(early));
 }
 
 void Node::Loop::ApplyEntries(const std::vector<raft::Entry>& entries) {

@@ -110,4 +110,10 @@ NodeStatus Raft::GetStatus() const {
   return s;
 }
 
+bool MaySendBeforePersist(const Message& m) {
+  // Only the leader sends these, and they carry its term (durable since it campaigned) and
+  // entries it will count for itself only once they are stable (Advance).
+  return m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat;
+}
+
 }  // namespace synod::raft

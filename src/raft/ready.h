@@ -35,6 +35,13 @@ struct ReadState {
 //      Applying may happen after sending; it never precedes step 1 of the same Ready.
 //   4. Call Advance(). Nothing from this Ready may be skipped or reordered.
 // read_states may be served once the application has applied up to their index.
+//
+// The one allowed exception to "send after persisting" (Raft thesis §10.2.1): the messages
+// for which MaySendBeforePersist() holds — a leader's appends and heartbeats — may leave
+// before or while step 1 runs, so the followers write the entries in parallel with the
+// leader. They promise nothing about this node's disk: the leader counts its own log toward
+// the commit index only after Advance() (its own match is its last *stable* index), so an
+// entry still commits only once a quorum holds it durably.
 struct Ready {
   std::optional<SoftState> soft_state;   // set when it changed
   std::optional<HardState> hard_state;   // set when it must be persisted
@@ -51,5 +58,9 @@ struct Ready {
            committed_entries.empty() && messages.empty() && read_states.empty();
   }
 };
+
+// See the ORDERING CONTRACT: true for the messages that may be sent before the Ready that
+// carries them is persisted.
+bool MaySendBeforePersist(const Message& m);
 
 }  // namespace synod::raft

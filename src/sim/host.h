@@ -148,6 +148,8 @@ class NodeHost {
   void Persist(const raft::Ready& rd);
   void MakeVisible(const raft::Ready& rd);
   void SendAll(std::vector<raft::Message>& msgs);
+  // Sends the messages the Ready contract lets go before persisting; leaves the rest in msgs.
+  void SendBeforePersist(std::vector<raft::Message>& msgs);
   void HandleClientNow(const ClientRequest& req);
   void ApplySnapshot(const raft::Snapshot& snap);
   void ApplyEntry(const raft::Entry& e);

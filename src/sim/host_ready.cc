@@ -32,6 +32,8 @@ void NodeHost::StartReady(raft::Ready rd) {
   // Step 1: persist. Everything goes to the disk's buffer; a sync makes it durable.
   Persist(rd);
   const bool needs_sync = rd.must_sync || rd.snapshot.has_value() || !rd.entries.empty();
+  // Thesis §10.2.1: the leader's appends leave while its own write is in progress.
+  if (needs_sync) SendBeforePersist(rd.messages);
   in_flight_ = InFlight{std::move(rd), disk_.written_bytes()};
   if (!needs_sync) {
     // Only the commit index changed: written without waiting (a lost commit index is
@@ -107,6 +109,15 @@ void NodeHost::MakeVisible(const raft::Ready& rd) {
     world_.checker->OnDurableAppend(id_, prev, rd.entries);
   }
   if (rd.hard_state) storage_->SetHardState(*rd.hard_state);
+}
+
+void NodeHost::SendBeforePersist(std::vector<raft::Message>& msgs) {
+  std::vector<raft::Message> early, later;
+  for (raft::Message& m : msgs) {
+    (raft::MaySendBeforePersist(m) ? early : later).push_back(std::move(m));
+  }
+  msgs = std::move(later);
+  SendAll(early);
 }
 
 void NodeHost::SendAll(std::vector<raft::Message>& msgs) {

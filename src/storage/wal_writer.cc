@@ -100,7 +100,15 @@ Result<uint64_t> WalWriter::Enqueue(std::vector<Pending>& records, uint64_t byte
 Status WalWriter::Wait(uint64_t lsn) {
   std::unique_lock lk(mu_);
   SYNOD_ASSERT(lsn > 0 && lsn < next_lsn_, "Wait for a record that was never appended");
-  done_cv_.wait(lk, [&] { return done_lsn_ >= lsn || !failed_.ok(); });
+  while (done_lsn_ < lsn && failed_.ok()) {
+    // The record is still queued and nobody is writing: write it here rather than wake the
+    // sync thread and sleep until it is done.
+    if (!busy_ && !queue_.empty() && !stopping_) {
+      WriteQueued(lk);
+    } else {
+      done_cv_.wait(lk);
+    }
+  }
   return done_lsn_ >= lsn ? Status::Ok() : failed_;
 }
 
@@ -160,57 +168,67 @@ void WalWriter::PublishWalState() {
   stats_.syncs = ws.syncs;
 }
 
-void WalWriter::Run() {
+void WalWriter::WriteQueued(std::unique_lock<std::mutex>& lk) {
+  SYNOD_ASSERT(!busy_ && !queue_.empty(), "WriteQueued without work or while another writes");
+  busy_ = true;
   std::vector<Pending> batch;
+  batch.swap(queue_);
+  const bool sync = queue_sync_;
+  queue_sync_ = false;
+  Status status = failed_;
+  lk.unlock();
+  // The only place records reach the disk: no lock is held across write and fdatasync.
+  if (status.ok()) status = WriteBatch(batch, sync);
+  uint64_t bytes = 0;
+  for (const Pending& p : batch) bytes += RecordBytes(p.payload);
+  lk.lock();
+  if (status.ok()) {
+    done_lsn_ = batch.back().lsn;
+  } else if (failed_.ok()) {
+    failed_ = status;
+  }
+  pending_bytes_ -= bytes;
+  pending_records_ -= batch.size();
+  ++stats_.batches;
+  stats_.batch_records_max = std::max<uint64_t>(stats_.batch_records_max, batch.size());
+  PublishWalState();
+  done_cv_.notify_all();
+  space_cv_.notify_all();
+  lk.unlock();
+  // Still busy_: the next batch's callbacks must not overtake these.
+  for (Pending& p : batch) {
+    if (p.done) p.done(status);
+  }
+  lk.lock();
+  busy_ = false;
+  // Work queued meanwhile goes to the sync thread, or to a waiter woken here.
+  work_cv_.notify_one();
+  done_cv_.notify_all();
+}
+
+void WalWriter::Run() {
   std::unique_lock lk(mu_);
   for (;;) {
     work_cv_.wait(lk, [&] {
-      return !queue_.empty() || release_asked_ != release_done_ || stopping_;
+      return !busy_ && (!queue_.empty() || release_asked_ != release_done_ || stopping_);
     });
-    if (!queue_.empty()) {
-      batch.swap(queue_);
-      const bool sync = queue_sync_;
-      queue_sync_ = false;
-      Status status = failed_;
-      lk.unlock();
-      // The only place records reach the disk: no lock is held across write and fdatasync.
-      if (status.ok()) status = WriteBatch(batch, sync);
-      uint64_t bytes = 0;
-      for (const Pending& p : batch) bytes += RecordBytes(p.payload);
-      lk.lock();
-      if (status.ok()) {
-        done_lsn_ = batch.back().lsn;
-      } else if (failed_.ok()) {
-        failed_ = status;
-      }
-      pending_bytes_ -= bytes;
-      pending_records_ -= batch.size();
-      ++stats_.batches;
-      stats_.batch_records_max = std::max<uint64_t>(stats_.batch_records_max, batch.size());
-      PublishWalState();
-      done_cv_.notify_all();
-      space_cv_.notify_all();
-      lk.unlock();
-      for (Pending& p : batch) {
-        if (p.done) p.done(status);
-      }
-      batch.clear();
-      lk.lock();
-    }
-    if (release_asked_ != release_done_) {
+    if (!queue_.empty()) WriteQueued(lk);
+    if (release_asked_ != release_done_ && !busy_) {
+      busy_ = true;
       const uint64_t generation = release_asked_;
       const uint64_t lsn = release_lsn_;
       Status status = failed_;
       lk.unlock();
       if (status.ok()) status = wal_->ReleaseBefore(lsn);
       lk.lock();
+      busy_ = false;
       if (!status.ok() && failed_.ok()) failed_ = status;
       release_status_ = status;
       release_done_ = generation;
       PublishWalState();
       done_cv_.notify_all();
     }
-    if (stopping_ && queue_.empty() && release_asked_ == release_done_) break;
+    if (stopping_ && !busy_ && queue_.empty() && release_asked_ == release_done_) break;
   }
 }
 

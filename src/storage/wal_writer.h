@@ -1,15 +1,18 @@
-// WalWriter: group commit in front of a Wal. Any number of threads append; one sync thread
-// owns the Wal and its files. Each time round, the sync thread takes everything queued so far,
-// writes it and issues a single fdatasync, so one fdatasync covers every record appended
-// before the sync thread took its batch, and records appended while an fdatasync runs ride on
-// the next one. No lock is held across a write or an fdatasync.
+// WalWriter: group commit in front of a Wal. Any number of threads append; one thread at a
+// time owns the Wal and its files: the sync thread, or a thread blocked in Wait that finds the
+// sync thread idle and writes the queue itself (saving two thread switches on the latency of a
+// lone writer, such as a node's event loop). Each time round, the writing thread takes
+// everything queued so far, writes it and issues a single fdatasync, so one fdatasync covers
+// every record appended before the batch was taken, and records appended while an fdatasync
+// runs ride on the next one. No lock is held across a write or an fdatasync.
 //
 // Back-pressure: the records and bytes appended but not yet durable (queued plus in flight)
 // never exceed pending_records_max and pending_bytes_max; Append blocks until there is room.
 //
 // Completion: Append returns the record's LSN. Wait(lsn) blocks until it is durable, or the
-// optional callback runs on the sync thread once it is (callbacks run in LSN order, outside
-// the lock, and must be short: the next batch waits for them). A record appended with
+// optional callback runs once it is, on the thread that wrote the batch (the sync thread or a
+// waiter); callbacks run in LSN order, outside the lock, and must be short: the next batch
+// waits for them. A record appended with
 // sync = false is written to the OS in its batch but fdatasynced only when a later record
 // asks for it; its Wait and callback complete once it is written.
 //
@@ -100,11 +103,14 @@ class WalWriter {
   WalWriter(std::unique_ptr<Wal> wal, const WalWriterOptions& options);
   Result<uint64_t> Enqueue(std::vector<Pending>& records, uint64_t bytes, bool sync);
   void Run();
+  // Writes everything queued as one batch. REQUIRES: lk holds mu_, !busy_, queue_ not empty;
+  // returns with lk held again after the batch's callbacks ran.
+  void WriteQueued(std::unique_lock<std::mutex>& lk);
   Status WriteBatch(std::vector<Pending>& batch, bool sync);
   void PublishWalState();  // REQUIRES: mu_ held; copies stats and segments from the Wal
 
   const WalWriterOptions options_;
-  // Touched only by the sync thread once it runs (and by Close after it stopped).
+  // Touched only by the thread that set busy_ (and by Close after the sync thread stopped).
   std::unique_ptr<Wal> wal_;
 
   mutable std::mutex mu_;
@@ -114,6 +120,7 @@ class WalWriter {
   // Everything below is guarded by mu_.
   std::vector<Pending> queue_;
   bool queue_sync_ = false;     // some queued record asked for an fdatasync
+  bool busy_ = false;           // a thread is writing a batch or releasing segments
   uint64_t pending_bytes_ = 0;  // queued plus in flight
   uint64_t pending_records_ = 0;
   uint64_t next_lsn_ = 0;
