@@ -35,6 +35,7 @@ struct WatchStats {
   uint64_t puts_ok = 0;
   uint64_t puts_failed = 0;  // no answer or an error: such a put may still apply
   LatencyHistogram put_latency_ns;
+  double put_send_s = 0;     // first put sent .. last put sent
   double put_elapsed_s = 0;  // first put sent .. last put answered
   // Per watcher, over the puts that succeeded: each must arrive once, in revision order.
   uint64_t events_expected = 0;  // puts_ok x watchers_created

@@ -270,9 +270,10 @@ class Ticker {
   WatchShared* shared_;
 };
 
-// Puts at --rate until --total or --duration, then waits for every answer.
-void Write(const BenchOptions& o, WatchShared* shared, etcdserverpb::KV::Stub* stub,
-           Clock::time_point start, Ticker* ticker) {
+// Puts at --rate until --total or --duration, then waits for every answer. Returns when the
+// last put was sent.
+Clock::time_point Write(const BenchOptions& o, WatchShared* shared, etcdserverpb::KV::Stub* stub,
+                        Clock::time_point start, Ticker* ticker) {
   const auto end = start + std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
   for (uint64_t seq = 0; o.total == 0 || seq < o.total; ++seq) {
     const auto due =
@@ -294,6 +295,7 @@ void Write(const BenchOptions& o, WatchShared* shared, etcdserverpb::KV::Stub* s
     lock.unlock();
     SendPut(o, shared, stub, seq);
   }
+  const auto last_sent = Clock::now();
   std::unique_lock<std::mutex> lock(shared->mu);
   while (shared->inflight > 0) {
     shared->cv.wait_until(lock, ticker->next());
@@ -301,6 +303,7 @@ void Write(const BenchOptions& o, WatchShared* shared, etcdserverpb::KV::Stub* s
     ticker->Tick();
     lock.lock();
   }
+  return last_sent;
 }
 
 // Compares what each watcher saw with the puts that succeeded.
@@ -384,8 +387,9 @@ Result<RunResult> RunWatch(const BenchOptions& o, const std::vector<std::string>
   const auto start = Clock::now();
   Ticker ticker(start, progress, &shared);
   if (created) {
-    Write(o, &shared, kv.get(), start, &ticker);
+    const auto last_sent = Write(o, &shared, kv.get(), start, &ticker);
     const auto puts_end = Clock::now();
+    r.watch->put_send_s = std::chrono::duration<double>(last_sent - start).count();
     r.watch->put_elapsed_s = std::chrono::duration<double>(puts_end - start).count();
     uint64_t expected = 0;
     {
