@@ -148,8 +148,9 @@ ParseOutcome ParseOptions(const std::vector<std::string>& args) {
                  "--duration)")
       ->check(CLI::PositiveNumber);
   app.add_option("--duration", o.duration_s,
-                 "seconds to run (a decimal number; watch: seconds of putting, then the "
-                 "watchers get up to --timeout seconds to receive the last events)")
+                 "seconds to run (a decimal number; watch: seconds of putting; then the "
+                 "run waits for the events still due until --timeout seconds pass without "
+                 "one)")
       ->check(CLI::PositiveNumber);
   app.add_option("--key-size", o.key_size, "bytes per key")
       ->check(CLI::Range(1u, kKeySizeMax))

@@ -396,12 +396,19 @@ Result<RunResult> RunWatch(const BenchOptions& o, const std::vector<std::string>
       std::lock_guard<std::mutex> lock(shared.mu);
       expected = shared.puts_ok * o.watchers;
     }
-    // Every expected event, or --timeout seconds for the last ones to arrive.
-    const auto drain_deadline =
-        puts_end + std::chrono::microseconds(static_cast<int64_t>(o.timeout_s * 1e6));
-    while (shared.delivered.load() < expected && Clock::now() < drain_deadline) {
+    // Every expected event, or --timeout seconds without a new one: a backlog that still
+    // drains is late, not lost. Bounded, since each wait needs one more of finitely many.
+    const auto quiet_max = std::chrono::microseconds(static_cast<int64_t>(o.timeout_s * 1e6));
+    uint64_t seen = shared.delivered.load();
+    auto last_change = puts_end;
+    while (seen < expected && Clock::now() - last_change < quiet_max) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       ticker.Tick();
+      const uint64_t now_seen = shared.delivered.load();
+      if (now_seen != seen) {
+        seen = now_seen;
+        last_change = Clock::now();
+      }
     }
     r.watch->drained = shared.delivered.load() >= expected;
   }
