@@ -135,9 +135,9 @@ TEST_F(BenchToolTest, DurationBoundsTheRunAndBadOptionsExitTwo) {
 
 TEST_F(BenchToolTest, WatchDeliversEveryPutToEveryWatcherOnce) {
   // 20 watchers over 3 streams (7, 7, 6 watch ids), 200 puts at 200/s: 4,000 events exactly.
-  nlohmann::json j = Bench({"watch", "--watchers", "20", "--conns", "3", "--rate", "200",
-                            "--total", "200", "--prefix", "w/", "--key-size", "3",
-                            "--key-space", "1000", "--val-size", "40"});
+  nlohmann::json j =
+      Bench({"watch", "--watchers", "20", "--conns", "3", "--rate", "200", "--total", "200",
+             "--prefix", "w/", "--key-size", "3", "--key-space", "1000", "--val-size", "40"});
   const nlohmann::json& w = j["watch"];
   EXPECT_EQ(j["workload"], "watch");
   EXPECT_EQ(w["watchers_created"], 20u) << j.dump(2);
@@ -180,8 +180,7 @@ TEST_F(BenchToolTest, LeaseCyclesGrantKeepAliveAndRevoke) {
     EXPECT_EQ(j["lease_steps_ms"][step]["count"], 60u) << step;
     EXPECT_GT(j["lease_steps_ms"][step]["p50"].get<double>(), 0) << step;
     // A step is part of its cycle, so no step's median exceeds the cycle's maximum.
-    EXPECT_LE(j["lease_steps_ms"][step]["p50"].get<double>(),
-              j["latency_ms"]["max"].get<double>())
+    EXPECT_LE(j["lease_steps_ms"][step]["p50"].get<double>(), j["latency_ms"]["max"].get<double>())
         << step;
   }
   // Every lease granted was revoked: none is left on the cluster.

@@ -109,9 +109,10 @@ TEST(BenchOptions, HelpDescribesEveryOption) {
   EXPECT_FALSE(o.run);
   EXPECT_EQ(o.exit_code, 0);
   for (const char* opt :
-       {"--endpoints", "--conns", "--clients", "--total", "--duration", "--key-size", "--val-size",
-        "--key-space", "--key-dist", "--zipf-exponent", "--consistency", "--target", "--json",
-        "--seed", "--timeout", "--quiet", "--watchers", "--rate", "--prefix", "--ttl"}) {
+       {"--endpoints",   "--conns",    "--clients",   "--total",    "--duration",
+        "--key-size",    "--val-size", "--key-space", "--key-dist", "--zipf-exponent",
+        "--consistency", "--target",   "--json",      "--seed",     "--timeout",
+        "--quiet",       "--watchers", "--rate",      "--prefix",   "--ttl"}) {
     EXPECT_NE(o.message.find(opt), std::string::npos) << opt;
   }
 }

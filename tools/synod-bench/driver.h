@@ -44,9 +44,9 @@ struct WatchStats {
   uint64_t out_of_order = 0;    // revision not above the watcher's previous event
   uint64_t unacked_events = 0;  // events of puts whose answer failed (not an error)
   uint32_t watchers_missing_events = 0;
-  uint64_t canceled = 0;  // watches the server canceled
+  uint64_t canceled = 0;      // watches the server canceled
   uint64_t stray_events = 0;  // not a put of this run (another writer on the prefix)
-  bool drained = false;   // every expected event arrived before the --timeout wait ran out
+  bool drained = false;       // every expected event arrived before the --timeout wait ran out
   uint64_t problems() const { return missed + duplicated + out_of_order + canceled; }
 };
 
@@ -57,9 +57,9 @@ struct RunResult {
   std::map<int, std::string> error_examples;  // gRPC status code -> first message
   LatencyHistogram latency_ns;                // successful requests only
   double elapsed_s = 0;
-  std::vector<std::string> targets;  // endpoints that got connections
-  std::string leader;                // as Maintenance.Status named it, if asked
-  std::optional<WatchStats> watch;   // the watch workload only
+  std::vector<std::string> targets;                 // endpoints that got connections
+  std::string leader;                               // as Maintenance.Status named it, if asked
+  std::optional<WatchStats> watch;                  // the watch workload only
   LatencyHistogram lease_step_ns[kLeaseStepCount];  // the lease workload only
 };
 

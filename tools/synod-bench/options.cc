@@ -78,8 +78,8 @@ bool ParseWorkload(const std::string& name, Workload* out, std::string* error) {
   else if (name == "lease")
     *out = Workload::kLease;
   else {
-    *error = "unknown workload '" + name +
-             "'; available: put, range, txn-put, delete, watch, lease";
+    *error =
+        "unknown workload '" + name + "'; available: put, range, txn-put, delete, watch, lease";
     return false;
   }
   return true;
@@ -245,9 +245,9 @@ ParseOutcome ParseOptions(const std::vector<std::string>& args) {
                                      : Target::kAll;
   if (o.total == 0 && o.duration_s == 0) o.total = 10000;
   if (o.watch_prefix.empty()) return Fail("--prefix must not be empty");
-  error = CheckRelations(
-      o, consistency_opt->count() > 0,
-      watchers_opt->count() + rate_opt->count() + prefix_opt->count() > 0, ttl_opt->count() > 0);
+  error = CheckRelations(o, consistency_opt->count() > 0,
+                         watchers_opt->count() + rate_opt->count() + prefix_opt->count() > 0,
+                         ttl_opt->count() > 0);
   if (!error.empty()) return Fail(error);
   ParseOutcome ok;
   ok.run = true;

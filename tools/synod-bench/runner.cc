@@ -65,7 +65,8 @@ void Runner::Defer(Issuer* issuer) {
   cv_.notify_all();
 }
 
-void Runner::Wait(Clock::time_point start, const std::function<void(const Progress&)>& progress) {
+void Runner::Wait(Clock::time_point start, const std::function<void(const Progress&)>& progress,
+                  const std::function<void()>& tick) {
   auto next_report = start + std::chrono::seconds(1);
   std::unique_lock<std::mutex> lock(mu_);
   while (active_ > 0) {
@@ -75,6 +76,11 @@ void Runner::Wait(Clock::time_point start, const std::function<void(const Progre
     if (!restart.empty()) {
       lock.unlock();
       for (Issuer* c : restart) c->Issue();
+      lock.lock();
+    }
+    if (tick) {
+      lock.unlock();
+      tick();
       lock.lock();
     }
     const auto now = Clock::now();

@@ -45,8 +45,10 @@ class Runner {
   // `issuer` is restarted from the waiting thread (gRPC ran its callback inline too deep).
   void Defer(Issuer* issuer);
 
-  // Waits until every client has finished, restarting deferred clients and reporting progress.
-  void Wait(Clock::time_point start, const std::function<void(const Progress&)>& progress);
+  // Waits until every client has finished, restarting deferred clients, reporting progress,
+  // and calling `tick` (when set) about every 100 ms.
+  void Wait(Clock::time_point start, const std::function<void(const Progress&)>& progress,
+            const std::function<void()>& tick = nullptr);
   void Collect(RunResult* out);
 
   const BenchOptions& options() const { return options_; }

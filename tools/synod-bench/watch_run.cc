@@ -245,7 +245,9 @@ class Ticker {
  public:
   Ticker(Clock::time_point start, const std::function<void(const Progress&)>& progress,
          WatchShared* shared)
-      : start_(start), next_(start + std::chrono::seconds(1)), progress_(progress),
+      : start_(start),
+        next_(start + std::chrono::seconds(1)),
+        progress_(progress),
         shared_(shared) {}
   Clock::time_point next() const { return next_; }
   void Tick() {
@@ -276,9 +278,8 @@ Clock::time_point Write(const BenchOptions& o, WatchShared* shared, etcdserverpb
                         Clock::time_point start, Ticker* ticker) {
   const auto end = start + std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
   for (uint64_t seq = 0; o.total == 0 || seq < o.total; ++seq) {
-    const auto due =
-        start + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(seq) * 1e9 /
-                                                              o.rate));
+    const auto due = start + std::chrono::nanoseconds(
+                                 static_cast<int64_t>(static_cast<double>(seq) * 1e9 / o.rate));
     if (o.duration_s > 0 && due >= end) break;
     while (Clock::now() < due) {
       std::this_thread::sleep_until(std::min(due, ticker->next()));
@@ -428,9 +429,9 @@ Result<RunResult> RunWatch(const BenchOptions& o, const std::vector<std::string>
         break;
       }
     }
-    return Status(ErrorCode::kUnavailable,
-                  std::to_string(shared.created.load()) + " of " + std::to_string(o.watchers) +
-                      " watches confirmed within --timeout" + why);
+    return Status(ErrorCode::kUnavailable, std::to_string(shared.created.load()) + " of " +
+                                               std::to_string(o.watchers) +
+                                               " watches confirmed within --timeout" + why);
   }
   const uint64_t last_ns = shared.last_delivery_ns.load();
   const uint64_t start_ns = SteadyNs(start);
