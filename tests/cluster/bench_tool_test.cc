@@ -1,5 +1,6 @@
 // synod-bench against a real 3-member synod cluster: every workload runs briefly and the counts
-// it reports (text and JSON) are checked against the cluster's own state.
+// it reports (text and JSON) are checked against the cluster's own state (keys written, leases
+// left) and, for watch, against the exact number of events each watcher must receive.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -126,9 +127,69 @@ TEST_F(BenchToolTest, DurationBoundsTheRunAndBadOptionsExitTwo) {
   const CommandResult bad = RunCommand({SynodBenchPath(), "put", "--clients", "0"}, "", {}, 10s);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--clients"), std::string::npos) << bad.err;
-  const CommandResult watch = RunCommand({SynodBenchPath(), "watch"}, "", {}, 10s);
-  EXPECT_EQ(watch.exit_code, 2);
-  EXPECT_NE(watch.err.find("not implemented yet"), std::string::npos) << watch.err;
+  const CommandResult misplaced =
+      RunCommand({SynodBenchPath(), "lease", "--watchers", "5"}, "", {}, 10s);
+  EXPECT_EQ(misplaced.exit_code, 2);
+  EXPECT_NE(misplaced.err.find("watch workload only"), std::string::npos) << misplaced.err;
+}
+
+TEST_F(BenchToolTest, WatchDeliversEveryPutToEveryWatcherOnce) {
+  // 20 watchers over 3 streams (7, 7, 6 watch ids), 200 puts at 200/s: 4,000 events exactly.
+  nlohmann::json j =
+      Bench({"watch", "--watchers", "20", "--conns", "3", "--rate", "200", "--total", "200",
+             "--prefix", "w/", "--key-size", "3", "--key-space", "1000", "--val-size", "40"});
+  const nlohmann::json& w = j["watch"];
+  EXPECT_EQ(j["workload"], "watch");
+  EXPECT_EQ(w["watchers_created"], 20u) << j.dump(2);
+  EXPECT_EQ(w["streams"], 3u);
+  EXPECT_EQ(w["puts_ok"], 200u);
+  EXPECT_EQ(w["puts_failed"], 0u);
+  EXPECT_EQ(w["events_expected"], 4000u);
+  EXPECT_EQ(w["events_delivered"], 4000u);
+  EXPECT_EQ(w["missed"], 0u);
+  EXPECT_EQ(w["watchers_missing_events"], 0u);
+  EXPECT_EQ(w["duplicated"], 0u);
+  EXPECT_EQ(w["out_of_order"], 0u);
+  EXPECT_EQ(w["canceled"], 0u);
+  EXPECT_EQ(w["stray_events"], 0u);
+  EXPECT_TRUE(w["drained"].get<bool>());
+  EXPECT_EQ(w["put_latency_ms"]["count"], 200u);
+  // Open loop: put i is due at i / rate, so 200 puts at 200/s take at least 0.995 s to send.
+  EXPECT_GE(w["put_send_s"].get<double>(), 0.99);
+  EXPECT_EQ(j["options"]["watchers"], 20u);
+  ExpectCounts(j, 4000);
+  EXPECT_NE(last_out_.find("every watcher saw every put once"), std::string::npos) << last_out_;
+
+  // The puts landed under the prefix: keys w/000 .. w/199, each value the 32-byte stamp
+  // (sequence number, send time) then filler to 40 bytes.
+  etcdserverpb::RangeResponse resp;
+  ASSERT_TRUE(cluster_->client(leader_).GetPrefix("w/", 5s, &resp).ok());
+  EXPECT_EQ(resp.count(), 200);
+  ASSERT_TRUE(cluster_->client(leader_).Get("w/199", 5s, &resp).ok());
+  ASSERT_EQ(resp.kvs_size(), 1);
+  EXPECT_EQ(resp.kvs(0).value().size(), 40u);
+  EXPECT_EQ(resp.kvs(0).value().substr(0, 16), "00000000000000c7");  // put 199
+}
+
+TEST_F(BenchToolTest, LeaseCyclesGrantKeepAliveAndRevoke) {
+  nlohmann::json j = Bench({"lease", "--total", "60", "--conns", "2", "--clients", "4", "--ttl",
+                            "30", "--target", "leader"});
+  ExpectCounts(j, 60);
+  EXPECT_EQ(j["options"]["ttl_s"], 30);
+  for (const char* step : {"grant", "keep-alive", "revoke"}) {
+    EXPECT_EQ(j["lease_steps_ms"][step]["count"], 60u) << step;
+    EXPECT_GT(j["lease_steps_ms"][step]["p50"].get<double>(), 0) << step;
+    // A step is part of its cycle, so no step's median exceeds the cycle's maximum.
+    EXPECT_LE(j["lease_steps_ms"][step]["p50"].get<double>(), j["latency_ms"]["max"].get<double>())
+        << step;
+  }
+  // Every lease granted was revoked: none is left on the cluster.
+  const CommandResult list =
+      RunCommand({EtcdctlPath(), "--endpoints=" + cluster_->endpoints(), "--dial-timeout=3s",
+                  "--command-timeout=5s", "lease", "list"},
+                 "", {"ETCDCTL_API=3"}, 15s);
+  ASSERT_EQ(list.exit_code, 0) << list.out << list.err;
+  EXPECT_NE(list.out.find("found 0 leases"), std::string::npos) << list.out;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "keys.h"
 #include "options.h"
+#include "watch_value.h"
 
 namespace synod::bench {
 namespace {
@@ -96,8 +97,9 @@ TEST(BenchOptions, EveryOptionIsRead) {
 TEST(BenchOptions, WorkloadNames) {
   EXPECT_EQ(Parse({"txn-put"}).options.workload, Workload::kTxnPut);
   EXPECT_EQ(Parse({"delete"}).options.workload, Workload::kDelete);
-  ExpectError({"watch"}, "not implemented yet");
-  ExpectError({"lease-keepalive"}, "not implemented yet");
+  EXPECT_EQ(Parse({"watch"}).options.workload, Workload::kWatch);
+  EXPECT_EQ(Parse({"lease"}).options.workload, Workload::kLease);
+  ExpectError({"lease-keepalive"}, "unknown workload 'lease-keepalive'");
   ExpectError({"frobnicate"}, "unknown workload 'frobnicate'");
   ExpectError({}, "workload");
 }
@@ -107,11 +109,57 @@ TEST(BenchOptions, HelpDescribesEveryOption) {
   EXPECT_FALSE(o.run);
   EXPECT_EQ(o.exit_code, 0);
   for (const char* opt :
-       {"--endpoints", "--conns", "--clients", "--total", "--duration", "--key-size", "--val-size",
-        "--key-space", "--key-dist", "--zipf-exponent", "--consistency", "--target", "--json",
-        "--seed", "--timeout", "--quiet"}) {
+       {"--endpoints",   "--conns",    "--clients",   "--total",    "--duration",
+        "--key-size",    "--val-size", "--key-space", "--key-dist", "--zipf-exponent",
+        "--consistency", "--target",   "--json",      "--seed",     "--timeout",
+        "--quiet",       "--watchers", "--rate",      "--prefix",   "--ttl"}) {
     EXPECT_NE(o.message.find(opt), std::string::npos) << opt;
   }
+}
+
+TEST(BenchOptions, WatchAndLeaseOptions) {
+  ParseOutcome o = Parse({"watch"});
+  ASSERT_TRUE(o.run) << o.message;
+  EXPECT_EQ(o.options.watchers, 1000u);
+  EXPECT_DOUBLE_EQ(o.options.rate, 1000);
+  EXPECT_EQ(o.options.watch_prefix, "synod-bench/watch/");
+  EXPECT_EQ(o.options.total, 10000u);
+  // Watch spreads watchers, not clients, over the connections.
+  o = Parse({"watch", "--conns", "10", "--watchers", "25", "--rate", "12.5", "--prefix", "p/"});
+  ASSERT_TRUE(o.run) << o.message;
+  EXPECT_EQ(o.options.conns, 10u);
+  EXPECT_EQ(o.options.watchers, 25u);
+  EXPECT_DOUBLE_EQ(o.options.rate, 12.5);
+  EXPECT_EQ(o.options.watch_prefix, "p/");
+  ExpectError({"watch", "--conns", "10", "--watchers", "5"}, "--watchers (5) must be at least");
+  ExpectError({"watch", "--rate", "0"}, "--rate");
+  ExpectError({"watch", "--prefix", ""}, "--prefix");
+  ExpectError({"put", "--rate", "10"}, "watch workload only");
+  ExpectError({"put", "--ttl", "10"}, "lease workload only");
+  ExpectError({"lease", "--ttl", "0"}, "--ttl");
+
+  o = Parse({"lease", "--ttl", "7", "--clients", "4", "--conns", "2"});
+  ASSERT_TRUE(o.run) << o.message;
+  EXPECT_EQ(o.options.workload, Workload::kLease);
+  EXPECT_EQ(o.options.lease_ttl_s, 7);
+  EXPECT_EQ(Parse({"lease"}).options.lease_ttl_s, 60);
+}
+
+TEST(BenchWatchValue, StampRoundTripsAndPrefixEnd) {
+  const std::string v = WatchValue(199, 0x0123456789abcdefULL, 40);
+  EXPECT_EQ(v, "00000000000000c70123456789abcdefxxxxxxxx");
+  uint64_t seq = 0, sent = 0;
+  ASSERT_TRUE(ParseWatchValue(v, &seq, &sent));
+  EXPECT_EQ(seq, 199u);
+  EXPECT_EQ(sent, 0x0123456789abcdefULL);
+  EXPECT_EQ(WatchValue(1, 2, 0).size(), kWatchStampBytes);  // never shorter than the stamp
+  EXPECT_FALSE(ParseWatchValue("00000000000000c7", &seq, &sent));
+  EXPECT_FALSE(ParseWatchValue("00000000000000c7012345678XXbcdef", &seq, &sent));
+  EXPECT_FALSE(ParseWatchValue("some other writer's value, long enough", &seq, &sent));
+
+  EXPECT_EQ(PrefixEnd("w/"), "w0");
+  EXPECT_EQ(PrefixEnd(std::string("a\xff")), "b");
+  EXPECT_EQ(PrefixEnd(std::string("\xff\xff")), std::string(1, '\0'));
 }
 
 TEST(BenchOptions, BadInputNamesTheProblem) {

@@ -2,97 +2,24 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 
 #include "base/random.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "keys.h"
+#include "lease_run.h"
+#include "runner.h"
+#include "watch_run.h"
 
 namespace synod::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr int kShards = 16;  // latency histograms, each behind its own mutex
-// A callback that gRPC runs inline (inside the call that starts the next request) would recurse
-// once per request; past this depth the next request is started from the main thread instead.
-constexpr int kInlineDepthMax = 8;
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
 constexpr auto kStatusTimeout = std::chrono::seconds(5);
 
-class Client;
-
-// State shared by all clients of one run. Thread-safe.
-class Runner {
- public:
-  Runner(const BenchOptions& options, size_t clients)
-      : options_(options), active_(static_cast<int>(clients)) {}
-
-  // Claims the right to send one more request; false when the run is over.
-  bool ClaimTicket() {
-    if (options_.duration_s > 0 && Clock::now() >= deadline_) return false;
-    if (options_.total > 0 && issued_.fetch_add(1, std::memory_order_relaxed) >= options_.total) {
-      return false;
-    }
-    return true;
-  }
-  void RecordOk(int shard, uint64_t ns) {
-    {
-      std::lock_guard<std::mutex> lock(shards_[shard].mu);
-      shards_[shard].latency_ns.Record(ns);
-    }
-    ok_.fetch_add(1, std::memory_order_relaxed);
-  }
-  void RecordError(const grpc::Status& status) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      const int code = static_cast<int>(status.error_code());
-      if (errors_by_code_[code]++ == 0) error_examples_[code] = status.error_message();
-    }
-    errors_.fetch_add(1, std::memory_order_relaxed);
-  }
-  void ClientFinished() {
-    std::lock_guard<std::mutex> lock(mu_);
-    SYNOD_ASSERT(active_ > 0, "more clients finished than started");
-    if (--active_ == 0) cv_.notify_all();
-  }
-  void Defer(Client* client) {
-    std::lock_guard<std::mutex> lock(mu_);
-    deferred_.push_back(client);
-    cv_.notify_all();
-  }
-
-  // Waits until every client has finished, restarting deferred clients and reporting progress.
-  void Wait(Clock::time_point start, const std::function<void(const Progress&)>& progress);
-  void Collect(RunResult* out);
-
-  const BenchOptions& options() const { return options_; }
-  void set_deadline(Clock::time_point d) { deadline_ = d; }
-
- private:
-  struct Shard {
-    std::mutex mu;
-    LatencyHistogram latency_ns;
-  };
-  const BenchOptions& options_;
-  Clock::time_point deadline_;
-  std::atomic<uint64_t> issued_{0};
-  std::atomic<uint64_t> ok_{0};
-  std::atomic<uint64_t> errors_{0};
-  Shard shards_[kShards];
-  std::mutex mu_;  // guards the members below
-  std::condition_variable cv_;
-  int active_;
-  std::vector<Client*> deferred_;
-  std::map<int, uint64_t> errors_by_code_;
-  std::map<int, std::string> error_examples_;
-};
-
 // One outstanding request at a time; the completion of one sends the next.
-class Client {
+class Client final : public Issuer {
  public:
   Client(Runner* runner, etcdserverpb::KV::Stub* stub, KeyShared* keys, uint64_t seed, int shard,
          const std::string& value)
@@ -104,13 +31,10 @@ class Client {
     txn_put->set_value(value);
   }
 
-  void Issue() {
-    thread_local int depth = 0;
-    if (depth >= kInlineDepthMax) {
-      runner_->Defer(this);
-      return;
-    }
+  void Issue() override {
+    if (!EnterIssue(runner_, this)) return;
     if (!runner_->ClaimTicket()) {
+      LeaveIssue();
       runner_->ClientFinished();
       return;
     }
@@ -120,7 +44,6 @@ class Client {
     ctx_->set_deadline(std::chrono::system_clock::now() +
                        std::chrono::microseconds(static_cast<int64_t>(o.timeout_s * 1e6)));
     auto done = [this](grpc::Status s) { OnDone(s); };
-    ++depth;
     start_ = Clock::now();
     // Nothing of `this` may be touched after the call: the completion may already run.
     switch (o.workload) {
@@ -140,8 +63,11 @@ class Client {
         delete_.set_key(key);
         stub_->async()->DeleteRange(ctx_.get(), &delete_, &delete_resp_, std::move(done));
         break;
+      case Workload::kWatch:
+      case Workload::kLease:
+        SYNOD_ASSERT(false, "watch and lease have clients of their own");
     }
-    --depth;
+    LeaveIssue();
   }
 
  private:
@@ -150,7 +76,7 @@ class Client {
     if (status.ok()) {
       runner_->RecordOk(shard_, static_cast<uint64_t>(ns.count()));
     } else {
-      runner_->RecordError(status);
+      runner_->RecordError(static_cast<int>(status.error_code()), status.error_message());
     }
     Issue();
   }
@@ -173,42 +99,25 @@ class Client {
   etcdserverpb::DeleteRangeResponse delete_resp_;
 };
 
-void Runner::Wait(Clock::time_point start, const std::function<void(const Progress&)>& progress) {
-  auto next_report = start + std::chrono::seconds(1);
-  std::unique_lock<std::mutex> lock(mu_);
-  while (active_ > 0) {
-    cv_.wait_for(lock, std::chrono::milliseconds(100));
-    std::vector<Client*> restart;
-    restart.swap(deferred_);
-    if (!restart.empty()) {
-      lock.unlock();
-      for (Client* c : restart) c->Issue();
-      lock.lock();
-    }
-    const auto now = Clock::now();
-    if (now >= next_report && active_ > 0) {
-      next_report += std::chrono::seconds(1);
-      Progress p;
-      p.elapsed_s = std::chrono::duration<double>(now - start).count();
-      p.ok = ok_.load();
-      p.errors = errors_.load();
-      lock.unlock();
-      progress(p);
-      lock.lock();
-    }
-  }
+std::string ValueBytes(uint64_t seed, uint32_t size) {
+  Random random(seed ^ 0x76616c7565ULL);
+  std::string value(size, 'x');
+  for (char& c : value) c = static_cast<char>('a' + random.Uniform(26));
+  return value;
 }
 
-void Runner::Collect(RunResult* out) {
-  std::lock_guard<std::mutex> lock(mu_);
-  out->ok = ok_.load();
-  out->errors = errors_.load();
-  out->errors_by_code = errors_by_code_;
-  out->error_examples = error_examples_;
-  for (auto& s : shards_) {
-    std::lock_guard<std::mutex> shard_lock(s.mu);
-    out->latency_ns.Merge(s.latency_ns);
+}  // namespace
+
+const char* LeaseStepName(LeaseStep step) {
+  switch (step) {
+    case LeaseStep::kGrant:
+      return "grant";
+    case LeaseStep::kKeepAlive:
+      return "keep-alive";
+    case LeaseStep::kRevoke:
+      return "revoke";
   }
+  return "?";
 }
 
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
@@ -220,14 +129,19 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
-std::string ValueBytes(uint64_t seed, uint32_t size) {
-  Random random(seed ^ 0x76616c7565ULL);
-  std::string value(size, 'x');
-  for (char& c : value) c = static_cast<char>('a' + random.Uniform(26));
-  return value;
+Result<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
+    uint32_t count, const std::vector<std::string>& targets) {
+  SYNOD_ASSERT(!targets.empty(), "no targets");
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string& address = targets[i % targets.size()];
+    channels.push_back(NewChannel(address));
+    if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
+      return Status(ErrorCode::kUnavailable, "cannot connect to " + address + " within 5 s");
+    }
+  }
+  return channels;
 }
-
-}  // namespace
 
 Result<std::vector<std::string>> ChooseTargets(const BenchOptions& options, std::string* leader) {
   std::vector<std::string> all;
@@ -263,17 +177,14 @@ Result<std::vector<std::string>> ChooseTargets(const BenchOptions& options, std:
 Result<RunResult> RunBenchmark(const BenchOptions& options, const std::vector<std::string>& targets,
                                const std::function<void(const Progress&)>& progress) {
   SYNOD_ASSERT(!targets.empty(), "no targets");
+  if (options.workload == Workload::kWatch) return RunWatch(options, targets, progress);
   SYNOD_ASSERT(options.clients >= options.conns, "fewer clients than connections");
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  auto connected = ConnectChannels(options.conns, targets);
+  if (!connected.ok()) return connected.status();
+  const std::vector<std::shared_ptr<grpc::Channel>>& channels = connected.value();
+  if (options.workload == Workload::kLease) return RunLease(options, targets, channels, progress);
   std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> stubs;
-  for (uint32_t i = 0; i < options.conns; ++i) {
-    const std::string& address = targets[i % targets.size()];
-    channels.push_back(NewChannel(address));
-    if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
-      return Status(ErrorCode::kUnavailable, "cannot connect to " + address + " within 5 s");
-    }
-    stubs.push_back(etcdserverpb::KV::NewStub(channels.back()));
-  }
+  for (const auto& channel : channels) stubs.push_back(etcdserverpb::KV::NewStub(channel));
 
   KeyShared keys;
   keys.dist = options.key_dist;
@@ -287,7 +198,8 @@ Result<RunResult> RunBenchmark(const BenchOptions& options, const std::vector<st
   std::vector<std::unique_ptr<Client>> clients;
   for (uint32_t i = 0; i < options.clients; ++i) {
     clients.push_back(std::make_unique<Client>(&runner, stubs[i % stubs.size()].get(), &keys,
-                                               seeds.Next(), static_cast<int>(i % kShards), value));
+                                               seeds.Next(), static_cast<int>(i % Runner::kShards),
+                                               value));
   }
 
   const auto start = Clock::now();

@@ -45,5 +45,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  return r.ok > 0 ? 0 : 1;
+  if (r.ok == 0) return 1;
+  return r.watch && r.watch->problems() > 0 ? 3 : 0;
 }

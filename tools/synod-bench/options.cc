@@ -12,17 +12,23 @@ constexpr uint32_t kConnsMax = 10000;
 constexpr uint32_t kClientsMax = 100000;
 constexpr uint32_t kKeySizeMax = 1024;
 constexpr uint32_t kValSizeMax = 16u << 20;
+constexpr uint32_t kWatchersMax = 1000000;
+constexpr double kRateMax = 1e6;
+constexpr int64_t kLeaseTtlMax = 9000000000;  // etcd's MaxLeaseTTL
 
 const char* kDescription =
     "synod-bench: a load generator for the etcd v3 gRPC API (measures synod and etcd alike)\n"
     "\n"
     "  synod-bench WORKLOAD [options]\n"
     "\n"
-    "Workloads: put, range, txn-put (a txn with one put), delete (one key). watch and lease\n"
-    "are not implemented yet. Keys are the decimal index 0 .. key-space-1 zero-padded to\n"
-    "--key-size bytes. With both --total and --duration, the first reached ends the run;\n"
-    "with neither, --total 10000. Exit status: 0 when some request succeeded, 1 when none\n"
-    "did or the endpoints could not be reached, 2 for bad options.";
+    "Workloads: put, range, txn-put (a txn with one put), delete (one key), watch (fan-out:\n"
+    "--watchers watches on one prefix, one Watch stream per connection, while one writer\n"
+    "puts under it at --rate puts/s; reports each event's delivery latency and every missed\n"
+    "or duplicated event), lease (one request = grant, one keep-alive, revoke). Keys are the\n"
+    "decimal index 0 .. key-space-1 zero-padded to --key-size bytes. With both --total and\n"
+    "--duration, the first reached ends the run; with neither, --total 10000 (watch: puts).\n"
+    "Exit status: 0 when some request succeeded, 1 when none did or the endpoints could not\n"
+    "be reached, 2 for bad options, 3 when a watcher missed, repeated or reordered an event.";
 
 std::string Trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
@@ -67,13 +73,13 @@ bool ParseWorkload(const std::string& name, Workload* out, std::string* error) {
     *out = Workload::kTxnPut;
   else if (name == "delete")
     *out = Workload::kDelete;
-  else if (name.rfind("watch", 0) == 0 || name.rfind("lease", 0) == 0) {
-    *error = "workload '" + name +
-             "' is not implemented yet (watch and lease come later); "
-             "available: put, range, txn-put, delete";
-    return false;
-  } else {
-    *error = "unknown workload '" + name + "'; available: put, range, txn-put, delete";
+  else if (name == "watch")
+    *out = Workload::kWatch;
+  else if (name == "lease")
+    *out = Workload::kLease;
+  else {
+    *error =
+        "unknown workload '" + name + "'; available: put, range, txn-put, delete, watch, lease";
     return false;
   }
   return true;
@@ -87,8 +93,19 @@ ParseOutcome Fail(std::string message) {
 }
 
 // Checks that CLI11 cannot express: relations between options.
-std::string CheckRelations(const BenchOptions& o, bool consistency_given) {
-  if (o.clients < o.conns) {
+std::string CheckRelations(const BenchOptions& o, bool consistency_given, bool watch_given,
+                           bool ttl_given) {
+  if (o.workload == Workload::kWatch && o.watchers < o.conns) {
+    return "--watchers (" + std::to_string(o.watchers) + ") must be at least --conns (" +
+           std::to_string(o.conns) + "): every connection carries at least one watcher";
+  }
+  if (watch_given && o.workload != Workload::kWatch) {
+    return "--watchers, --rate and --prefix apply to the watch workload only";
+  }
+  if (ttl_given && o.workload != Workload::kLease) {
+    return "--ttl applies to the lease workload only";
+  }
+  if (o.workload != Workload::kWatch && o.clients < o.conns) {
     return "--clients (" + std::to_string(o.clients) + ") must be at least --conns (" +
            std::to_string(o.conns) + "): every connection carries at least one client";
   }
@@ -113,7 +130,8 @@ ParseOutcome ParseOptions(const std::vector<std::string>& args) {
   std::string workload, endpoints = "127.0.0.1:2379", consistency = "l";
   std::string key_dist = "uniform", target = "all";
   CLI::App app{kDescription, "synod-bench"};
-  app.add_option("workload", workload, "put | range | txn-put | delete")->required();
+  app.add_option("workload", workload, "put | range | txn-put | delete | watch | lease")
+      ->required();
   app.add_option("--endpoints", endpoints,
                  "comma-separated host:port list of the members to reach (http:// allowed)")
       ->capture_default_str();
@@ -121,19 +139,25 @@ ParseOutcome ParseOptions(const std::vector<std::string>& args) {
       ->check(CLI::Range(1u, kConnsMax))
       ->capture_default_str();
   app.add_option("--clients", o.clients,
-                 "concurrent outstanding requests, spread evenly over the connections")
+                 "concurrent outstanding requests, spread evenly over the connections (not "
+                 "used by watch: its writer keeps to --rate)")
       ->check(CLI::Range(1u, kClientsMax))
       ->capture_default_str();
   app.add_option("--total", o.total,
-                 "number of requests to send (default 10000 without "
+                 "number of requests to send (watch: puts; default 10000 without "
                  "--duration)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--duration", o.duration_s, "seconds to run (a decimal number)")
+  app.add_option("--duration", o.duration_s,
+                 "seconds to run (a decimal number; watch: seconds of putting; then the "
+                 "run waits for the events still due until --timeout seconds pass without "
+                 "one)")
       ->check(CLI::PositiveNumber);
   app.add_option("--key-size", o.key_size, "bytes per key")
       ->check(CLI::Range(1u, kKeySizeMax))
       ->capture_default_str();
-  app.add_option("--val-size", o.val_size, "bytes per value (put, txn-put)")
+  app.add_option("--val-size", o.val_size,
+                 "bytes per value (put, txn-put, watch; a watch value is at least 32 bytes: "
+                 "the put's sequence number and send time)")
       ->check(CLI::Range(0u, kValSizeMax))
       ->capture_default_str();
   app.add_option("--key-space", o.key_space, "number of distinct keys")
@@ -163,6 +187,26 @@ ParseOutcome ParseOptions(const std::vector<std::string>& args) {
   app.add_option("--timeout", o.timeout_s, "deadline of each request in seconds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  auto* watchers_opt =
+      app.add_option("--watchers", o.watchers,
+                     "watch: watchers on --prefix, spread evenly over --conns connections; "
+                     "each connection opens one Watch stream carrying its watchers' ids, as "
+                     "etcd's clients multiplex watches")
+          ->check(CLI::Range(1u, kWatchersMax))
+          ->capture_default_str();
+  auto* rate_opt = app.add_option("--rate", o.rate,
+                                  "watch: puts per second of the one writer (on the first "
+                                  "target; open loop: sent on schedule, not after the "
+                                  "previous put returns)")
+                       ->check(CLI::Range(0.001, kRateMax))
+                       ->capture_default_str();
+  auto* prefix_opt = app.add_option("--prefix", o.watch_prefix,
+                                    "watch: the prefix watched and written under (keys are "
+                                    "the prefix then the zero-padded index)")
+                         ->capture_default_str();
+  auto* ttl_opt = app.add_option("--ttl", o.lease_ttl_s, "lease: TTL in seconds of each grant")
+                      ->check(CLI::Range(int64_t{1}, kLeaseTtlMax))
+                      ->capture_default_str();
   app.add_option("--json", o.json_path, "also write the results as JSON to this file");
   app.add_option("--seed", o.seed, "seed of the key choices and the value bytes")
       ->capture_default_str();
@@ -200,7 +244,10 @@ ParseOutcome ParseOptions(const std::vector<std::string>& args) {
              : target == "followers" ? Target::kFollowers
                                      : Target::kAll;
   if (o.total == 0 && o.duration_s == 0) o.total = 10000;
-  error = CheckRelations(o, consistency_opt->count() > 0);
+  if (o.watch_prefix.empty()) return Fail("--prefix must not be empty");
+  error = CheckRelations(o, consistency_opt->count() > 0,
+                         watchers_opt->count() + rate_opt->count() + prefix_opt->count() > 0,
+                         ttl_opt->count() > 0);
   if (!error.empty()) return Fail(error);
   ParseOutcome ok;
   ok.run = true;
@@ -218,6 +265,10 @@ const char* WorkloadName(Workload w) {
       return "txn-put";
     case Workload::kDelete:
       return "delete";
+    case Workload::kWatch:
+      return "watch";
+    case Workload::kLease:
+      return "lease";
   }
   return "?";
 }

@@ -10,7 +10,7 @@
 
 namespace synod::bench {
 
-enum class Workload { kPut, kRange, kTxnPut, kDelete };
+enum class Workload { kPut, kRange, kTxnPut, kDelete, kWatch, kLease };
 enum class Target { kAll, kLeader, kFollowers };
 
 struct Endpoint {
@@ -37,6 +37,14 @@ struct BenchOptions {
   std::string json_path;
   uint64_t seed = 1;
   bool quiet = false;  // no progress line
+  // watch: `watchers` watches on `watch_prefix`, one Watch stream per connection carrying
+  // several watch ids; one writer puts under the prefix at `rate` puts/s; total and
+  // duration_s bound the puts.
+  uint32_t watchers = 1000;
+  double rate = 1000;
+  std::string watch_prefix = "synod-bench/watch/";
+  // lease: each cycle grants a lease of this TTL, keeps it alive once and revokes it.
+  int64_t lease_ttl_s = 60;
 };
 
 // What parsing decided: run with `options`, or exit with `exit_code` after printing `message`

@@ -70,6 +70,105 @@ std::string TextHistogram(const LatencyHistogram& h) {
   return out;
 }
 
+std::string LatencyLine(const LatencyHistogram& h) {
+  std::string out;
+  for (const Quantile& q : kQuantiles) {
+    out += std::string(" ") + q.text + " " + Format("%.3f", Ms(h.Percentile(q.p))) + " ms,";
+  }
+  return out + " max " + Format("%.3f", Ms(h.max())) + " ms, mean " +
+         Format("%.3f", h.Mean() / 1e6) + " ms\n";
+}
+
+nlohmann::json LatencyJson(const LatencyHistogram& h) {
+  nlohmann::json latency;
+  for (const Quantile& q : kQuantiles) latency[q.json] = Ms(h.Percentile(q.p));
+  latency["max"] = Ms(h.max());
+  latency["min"] = Ms(h.min());
+  latency["mean"] = h.Mean() / 1e6;
+  latency["count"] = h.count();
+  return latency;
+}
+
+// Puts sent per second of sending: below --rate when the writer could not keep up (too many
+// puts unanswered, or this process short of CPU).
+double PutRate(const WatchStats& w) {
+  const uint64_t puts = w.puts_ok + w.puts_failed;
+  return puts > 1 && w.put_send_s > 0 ? static_cast<double>(puts - 1) / w.put_send_s : 0;
+}
+
+std::string U(uint64_t n) {
+  return std::to_string(n);
+}
+
+// The head and counts of a watch run: the writer, the puts, the events and their problems.
+std::string WatchText(const BenchOptions& o, const RunResult& r, const std::string& targets) {
+  const WatchStats& w = *r.watch;
+  char head[512];
+  std::snprintf(head, sizeof head,
+                "synod-bench watch: %u watchers on \"%s\" over %u streams (one per conn) -> %s "
+                "(target %s)\n  writer: %.1f puts/s asked, keys %u B (space %llu), values %u B\n",
+                o.watchers, o.watch_prefix.c_str(), o.conns, targets.c_str(), TargetName(o.target),
+                o.rate, o.key_size, static_cast<unsigned long long>(o.key_space),
+                std::max<uint32_t>(o.val_size, 32));
+  std::string out = head;
+  out += "puts:       " + U(w.puts_ok) + " ok, " + U(w.puts_failed) + " errors, sent in " +
+         Format("%.3f", w.put_send_s) + " s (" + Format("%.1f", PutRate(w)) +
+         " puts/s achieved); put latency p50 " +
+         Format("%.3f", Ms(w.put_latency_ns.Percentile(50))) + " ms, p99 " +
+         Format("%.3f", Ms(w.put_latency_ns.Percentile(99))) + " ms\n";
+  out += "events:     " + U(r.ok) + " delivered of " + U(w.events_expected) + " expected (" +
+         U(w.watchers_created) + " watchers x " + U(w.puts_ok) + " puts) in " +
+         Format("%.3f", r.elapsed_s) + " s" + (w.drained ? "" : ", NOT ALL ARRIVED") + "\n";
+  out += "throughput: " + Format("%.1f", Throughput(r)) + " events/s\n";
+  out += "delivery latency:" + LatencyLine(r.latency_ns);
+  if (w.problems() == 0) {
+    out += "watch errors: none (every watcher saw every put once, in revision order)\n";
+  } else {
+    out += "watch errors: " + U(w.missed) + " missed (by " + U(w.watchers_missing_events) +
+           " watchers), " + U(w.duplicated) + " duplicated, " + U(w.out_of_order) +
+           " out of revision order, " + U(w.canceled) + " watches canceled\n";
+  }
+  if (w.unacked_events + w.stray_events > 0) {
+    out += "also seen:  " + U(w.unacked_events) + " events of puts that failed, " +
+           U(w.stray_events) + " events not written by this run\n";
+  }
+  return out;
+}
+
+// The head and counts of the closed-loop workloads.
+std::string TextHead(const BenchOptions& o, const RunResult& r, const std::string& targets) {
+  char head[512];
+  std::snprintf(head, sizeof head,
+                "synod-bench %s%s: %u conns x %u clients -> %s (target %s)\n"
+                "  keys %u B (space %llu, %s), values %u B\n",
+                WorkloadName(o.workload),
+                o.workload == Workload::kRange
+                    ? (o.serializable ? " (serializable)" : " (linearizable)")
+                    : "",
+                o.conns, o.clients, targets.c_str(), TargetName(o.target), o.key_size,
+                static_cast<unsigned long long>(o.key_space), KeyDistName(o.key_dist), o.val_size);
+  std::string out = head;
+  if (o.workload == Workload::kLease) {
+    out += "  one request: grant (TTL " + std::to_string(o.lease_ttl_s) +
+           " s), one keep-alive on the client's stream, revoke\n";
+  }
+  out += "requests:   " + std::to_string(r.ok) + " ok, " + std::to_string(r.errors) +
+         " errors in " + Format("%.3f", r.elapsed_s) + " s\n";
+  out += "throughput: " + Format("%.1f", Throughput(r)) + " req/s\n";
+  out += "latency:   " + LatencyLine(r.latency_ns);
+  if (o.workload == Workload::kLease) {
+    for (int i = 0; i < kLeaseStepCount; ++i) {
+      const LatencyHistogram& h = r.lease_step_ns[i];
+      char line[200];
+      std::snprintf(line, sizeof line, "  %-11s p50 %.3f ms, p99 %.3f ms, max %.3f ms (%llu)\n",
+                    LeaseStepName(static_cast<LeaseStep>(i)), Ms(h.Percentile(50)),
+                    Ms(h.Percentile(99)), Ms(h.max()), static_cast<unsigned long long>(h.count()));
+      out += line;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string GrpcCodeName(int code) {
@@ -97,27 +196,12 @@ std::string GrpcCodeName(int code) {
 std::string TextReport(const BenchOptions& o, const RunResult& r) {
   std::string targets;
   for (const auto& t : r.targets) targets += (targets.empty() ? "" : ",") + t;
-  char head[512];
-  std::snprintf(head, sizeof head,
-                "synod-bench %s%s: %u conns x %u clients -> %s (target %s)\n"
-                "  keys %u B (space %llu, %s), values %u B\n",
-                WorkloadName(o.workload),
-                o.workload == Workload::kRange
-                    ? (o.serializable ? " (serializable)" : " (linearizable)")
-                    : "",
-                o.conns, o.clients, targets.c_str(), TargetName(o.target), o.key_size,
-                static_cast<unsigned long long>(o.key_space), KeyDistName(o.key_dist), o.val_size);
-  std::string out = head;
-  out += "requests:   " + std::to_string(r.ok) + " ok, " + std::to_string(r.errors) +
-         " errors in " + Format("%.3f", r.elapsed_s) + " s\n";
-  out += "throughput: " + Format("%.1f", Throughput(r)) + " req/s\n";
-  const LatencyHistogram& h = r.latency_ns;
-  out += "latency:   ";
-  for (const Quantile& q : kQuantiles) {
-    out += std::string(" ") + q.text + " " + Format("%.3f", Ms(h.Percentile(q.p))) + " ms,";
+  std::string out;
+  if (r.watch) {
+    out = WatchText(o, r, targets);
+  } else {
+    out = TextHead(o, r, targets);
   }
-  out += " max " + Format("%.3f", Ms(h.max())) + " ms, mean " + Format("%.3f", h.Mean() / 1e6) +
-         " ms\n";
   if (r.errors_by_code.empty()) {
     out += "errors by gRPC code: none\n";
   } else {
@@ -127,7 +211,7 @@ std::string TextReport(const BenchOptions& o, const RunResult& r) {
              r.error_examples.at(code) + "\")\n";
     }
   }
-  return out + TextHistogram(h);
+  return out + TextHistogram(r.latency_ns);
 }
 
 std::string JsonReport(const BenchOptions& o, const RunResult& r) {
@@ -147,6 +231,12 @@ std::string JsonReport(const BenchOptions& o, const RunResult& r) {
   opts["target"] = TargetName(o.target);
   opts["timeout_s"] = o.timeout_s;
   opts["seed"] = o.seed;
+  if (o.workload == Workload::kWatch) {
+    opts["watchers"] = o.watchers;
+    opts["rate"] = o.rate;
+    opts["prefix"] = o.watch_prefix;
+  }
+  if (o.workload == Workload::kLease) opts["ttl_s"] = o.lease_ttl_s;
   j["options"] = opts;
   j["targets"] = r.targets;
   if (!r.leader.empty()) j["leader"] = r.leader;
@@ -162,13 +252,36 @@ std::string JsonReport(const BenchOptions& o, const RunResult& r) {
   j["errors_by_code"] = errors;
   j["error_examples"] = examples;
   const LatencyHistogram& h = r.latency_ns;
-  nlohmann::json latency;
-  for (const Quantile& q : kQuantiles) latency[q.json] = Ms(h.Percentile(q.p));
-  latency["max"] = Ms(h.max());
-  latency["min"] = Ms(h.min());
-  latency["mean"] = h.Mean() / 1e6;
-  latency["count"] = h.count();
-  j["latency_ms"] = latency;
+  j["latency_ms"] = LatencyJson(h);
+  if (r.watch) {
+    const WatchStats& w = *r.watch;
+    j["watch"] = {{"watchers", w.watchers},
+                  {"watchers_created", w.watchers_created},
+                  {"streams", w.streams},
+                  {"puts_ok", w.puts_ok},
+                  {"puts_failed", w.puts_failed},
+                  {"put_send_s", w.put_send_s},
+                  {"put_elapsed_s", w.put_elapsed_s},
+                  {"put_rate_achieved", PutRate(w)},
+                  {"put_latency_ms", LatencyJson(w.put_latency_ns)},
+                  {"events_expected", w.events_expected},
+                  {"events_delivered", r.ok},
+                  {"missed", w.missed},
+                  {"watchers_missing_events", w.watchers_missing_events},
+                  {"duplicated", w.duplicated},
+                  {"out_of_order", w.out_of_order},
+                  {"canceled", w.canceled},
+                  {"unacked_events", w.unacked_events},
+                  {"stray_events", w.stray_events},
+                  {"drained", w.drained}};
+  }
+  if (o.workload == Workload::kLease) {
+    nlohmann::json steps;
+    for (int i = 0; i < kLeaseStepCount; ++i) {
+      steps[LeaseStepName(static_cast<LeaseStep>(i))] = LatencyJson(r.lease_step_ns[i]);
+    }
+    j["lease_steps_ms"] = steps;
+  }
   nlohmann::json buckets = nlohmann::json::array();
   for (size_t i = 0; i < LatencyHistogram::kBucketCount; ++i) {
     if (h.bucket_count(i) == 0) continue;
@@ -184,7 +297,15 @@ std::string JsonReport(const BenchOptions& o, const RunResult& r) {
 std::string ProgressLine(const Progress& now, const Progress& before) {
   const double dt = now.elapsed_s - before.elapsed_s;
   const double rate = dt > 0 ? static_cast<double>(now.ok - before.ok) / dt : 0.0;
-  char line[160];
+  char line[200];
+  if (now.puts) {
+    std::snprintf(line, sizeof line,
+                  "synod-bench: %.0f s, %llu puts, %llu events, %llu errors, %.0f events/s now",
+                  now.elapsed_s, static_cast<unsigned long long>(*now.puts),
+                  static_cast<unsigned long long>(now.ok),
+                  static_cast<unsigned long long>(now.errors), rate);
+    return line;
+  }
   std::snprintf(line, sizeof line, "synod-bench: %.0f s, %llu ok, %llu errors, %.0f req/s now",
                 now.elapsed_s, static_cast<unsigned long long>(now.ok),
                 static_cast<unsigned long long>(now.errors), rate);
