@@ -213,15 +213,27 @@ void Node::Loop::Run() {
   Clock::time_point next_tick = Clock::now() + opts_.tick;
   while (!stopping_.load()) {
     std::deque<Item> items = mailbox_.DrainUntil(next_tick);
-    // Ticks first: after a pause (or a slow fsync) the node must see how much time passed
-    // before it serves anything, or it could trust a lease that already expired.
+    std::vector<raft::Payload> batch;
+    std::vector<uint64_t> seqs;
+    // A leader first reads what its peers sent while it was busy (a slow fsync, a large apply,
+    // a pause): acks that arrived in time must not look missing when the ticks of the stall
+    // are caught up, or check-quorum deposes a leader that a quorum still follows. Its lease
+    // gains nothing from this, as it dates from when heartbeats were sent (acked_tick). A
+    // follower must not do the same: crediting a leader's message to the start of a stall
+    // would start its promise not to vote before the message was even sent.
+    if (raw_->role() == raft::Role::kLeader) {
+      for (Item& item : items) {
+        if (std::holds_alternative<MessagesItem>(item)) Handle(item, &batch, &seqs);
+      }
+      std::erase_if(items, [](const Item& i) { return std::holds_alternative<MessagesItem>(i); });
+    }
+    // Ticks before requests: after a pause (or a slow fsync) the node must see how much time
+    // passed before it serves anything, or it could trust a lease that already expired.
     const Clock::time_point now = Clock::now();
     while (now >= next_tick) {
       raw_->Tick();
       next_tick += opts_.tick;
     }
-    std::vector<raft::Payload> batch;
-    std::vector<uint64_t> seqs;
     for (Item& item : items) Handle(item, &batch, &seqs);
     if (!batch.empty()) ProposeBatch(batch, seqs);
     while (raw_->HasReady()) HandleReady();
