@@ -8,6 +8,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -35,8 +36,29 @@ struct Meta {
   RaftIndex applied{0};
 };
 
+// The key spaces whose writes land next to the previous write of the same space: revision
+// records (r/, ascending revisions) and the apply state (m/, the same key every entry). The
+// memtable keeps the last insert position per space and starts the next insert there
+// instead of searching the skip list from its top; index and latest keys (k/, x/) land at
+// random user keys and keep the plain insert.
+class SequentialSpaces final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "synod.SequentialSpaces"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), 2);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.starts_with(rocksdb::Slice(codec::kRevisionPrefix.data(), 2)) ||
+           key.starts_with(rocksdb::Slice("m/", 2));
+  }
+};
+
 rocksdb::Options DbOptions(const StoreOptions& o) {
   rocksdb::Options opts;
+  // One writer at a time (write_mu): the memtable's single-writer insert, which can use the
+  // insert hints below, is the one that runs anyway.
+  opts.allow_concurrent_memtable_write = false;
+  opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<SequentialSpaces>();
   opts.create_if_missing = o.create_if_missing;
   opts.write_buffer_size = o.write_buffer_bytes;
   // A torn tail of RocksDB's own log is cut off on recovery and everything before it kept:
