@@ -13,12 +13,17 @@ Executor::Executor(size_t threads, size_t queue_items_max) : queue_items_max_(qu
 Executor::~Executor() { Stop(); }
 
 bool Executor::Submit(std::function<void()> task) {
+  bool was_empty = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= queue_items_max_) return false;
+    was_empty = queue_.empty();
     queue_.push_back(std::move(task));
   }
-  cv_.notify_one();
+  // Only the first task of a burst wakes a worker: a non-empty queue already has one on its
+  // way, which wakes the next (Work). The node's event loop submits a whole Ready's answers
+  // at once and should not pay a futex call for each of them.
+  if (was_empty) cv_.notify_one();
   return true;
 }
 
@@ -36,13 +41,18 @@ void Executor::Stop() {
 void Executor::Work() {
   for (;;) {
     std::function<void()> task;
+    bool more = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to run
       task = std::move(queue_.front());
       queue_.pop_front();
+      more = !queue_.empty();
     }
+    // Tasks left behind get a worker of their own rather than wait for this one (Submit woke
+    // only one worker for the whole burst).
+    if (more) cv_.notify_one();
     task();
   }
 }
