@@ -44,6 +44,8 @@ inline constexpr std::string_view kMetaCompactDone = "m/compact_done";
 inline constexpr std::string_view kMetaCompactCursor = "m/compact_cursor";
 // The server's alarms (etcd's alarm bucket), written with the entry that changed them.
 inline constexpr std::string_view kMetaAlarms = "m/alarms";
+// Fencing high-water marks (Store::FenceMarks): "m/fence/<lock name>" -> the highest token.
+inline constexpr std::string_view kMetaFencePrefix = "m/fence/";
 
 // Bumped when the layout changes incompatibly; Open refuses other versions.
 inline constexpr int64_t kFormatVersion = 1;

@@ -16,7 +16,8 @@ const char* ErrcMessage(Errc code) {
     case Errc::kLeaseProvided: return "lease is provided";
     case Errc::kInvalidArgument: return "invalid argument";
     case Errc::kNoSpace: return "database space exceeded";
-    case Errc::kStaleFence: return "fencing token is older than the lock's holder";
+    case Errc::kStaleFence:
+      return "fencing token is older than the lock's newest holder";
     case Errc::kStorage: return "storage failure";
     case Errc::kCorruption: return "corrupted store";
   }

@@ -147,7 +147,8 @@ struct Store::Impl {
   Outcome<Done> CommitAppliedOnly(RaftIndex index);
   Outcome<Done> FinishPhysicalCompaction();
   Outcome<ApplyResult> ApplyCompact(RaftIndex index, const CompactRequest& c);
-  Outcome<ApplyResult> ApplyWrite(RaftIndex index, const WriteRequest& request);
+  Outcome<ApplyResult> ApplyWrite(RaftIndex index, const WriteRequest& request,
+                                  const FenceMarksFn* marks);
 };
 
 Outcome<Done> Store::Impl::Initialize() {
@@ -280,7 +281,8 @@ Outcome<ApplyResult> Store::Impl::ApplyCompact(RaftIndex index, const CompactReq
   return ApplyResult{before.revision, CompactResult{}, {}};
 }
 
-Outcome<ApplyResult> Store::Impl::ApplyWrite(RaftIndex index, const WriteRequest& request) {
+Outcome<ApplyResult> Store::Impl::ApplyWrite(RaftIndex index, const WriteRequest& request,
+                                             const FenceMarksFn* marks) {
   const Meta before = CurrentMeta();
   Executor executor(db.get(), before.revision, before.compacted);
   auto result = std::visit(
@@ -318,11 +320,18 @@ Outcome<ApplyResult> Store::Impl::ApplyWrite(RaftIndex index, const WriteRequest
   Meta next = before;
   next.applied = index;
   next.revision = executor.committed_revision();
+  std::vector<Event> events = executor.TakeEvents();
+  SYNOD_ASSERT(events.empty() == !executor.changed(), "events disagree with the changes");
+  if (marks != nullptr && *marks) {
+    for (const FenceMark& m : (*marks)(events)) {
+      const rocksdb::Status s = executor.batch().Put(std::string(codec::kMetaFencePrefix) + m.name,
+                                                     codec::EncodeInt(m.token));
+      if (!s.ok()) return StorageError(s, "fence mark");
+    }
+  }
   if (auto done = Commit(executor.batch().GetWriteBatch(), next); !done.ok()) {
     return done.error();
   }
-  std::vector<Event> events = executor.TakeEvents();
-  SYNOD_ASSERT(events.empty() == !executor.changed(), "events disagree with the changes");
   return ApplyResult{next.revision, std::move(result.value()), std::move(events)};
 }
 
@@ -354,7 +363,15 @@ Outcome<ApplyResult> Store::Apply(RaftIndex index, const WriteRequest& request) 
   std::lock_guard lock(impl_->write_mu);
   SYNOD_ASSERT(index > impl_->CurrentMeta().applied, "entry applied twice or out of order");
   if (const auto* c = std::get_if<CompactRequest>(&request)) return impl_->ApplyCompact(index, *c);
-  return impl_->ApplyWrite(index, request);
+  return impl_->ApplyWrite(index, request, nullptr);
+}
+
+Outcome<ApplyResult> Store::Apply(RaftIndex index, const WriteRequest& request,
+                                  const FenceMarksFn& marks) {
+  std::lock_guard lock(impl_->write_mu);
+  SYNOD_ASSERT(index > impl_->CurrentMeta().applied, "entry applied twice or out of order");
+  if (const auto* c = std::get_if<CompactRequest>(&request)) return impl_->ApplyCompact(index, *c);
+  return impl_->ApplyWrite(index, request, &marks);
 }
 
 Outcome<Done> Store::ApplyNoop(RaftIndex index) {
@@ -384,6 +401,21 @@ Outcome<std::vector<Alarm>> Store::Alarms() const {
   auto alarms = codec::DecodeAlarms(*bytes.value());
   if (!alarms) return Error(Errc::kCorruption, "bad alarm record");
   return std::move(*alarms);
+}
+
+Outcome<std::vector<FenceMark>> Store::FenceMarks() const {
+  Impl::ReadView view = impl_->TakeView();
+  std::vector<FenceMark> marks;
+  const std::string end = codec::SpaceEnd(codec::kMetaFencePrefix);
+  auto it = view.source->NewIterator();
+  for (it->Seek(codec::kMetaFencePrefix); it->Valid() && View(it->key()) < end; it->Next()) {
+    const auto token = codec::DecodeInt(View(it->value()));
+    if (!token) return Error(Errc::kCorruption, "bad fence mark");
+    marks.push_back(
+        FenceMark{std::string(View(it->key()).substr(codec::kMetaFencePrefix.size())), *token});
+  }
+  if (!it->status().ok()) return StorageError(it->status(), "fence mark scan");
+  return marks;
 }
 
 Outcome<uint32_t> Store::Hash() const {

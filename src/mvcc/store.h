@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,16 @@ struct CheckpointInfo {
   int64_t revision = 0;
 };
 
+// A lock's fencing high-water mark (the server's fence.h): the highest token seen for it.
+struct FenceMark {
+  std::string name;
+  int64_t token = 0;
+  bool operator==(const FenceMark&) const = default;
+};
+// Asked once a request applied without error, before its batch is written, with the events it
+// produced (the store's reads still show the state before the entry): the marks to write.
+using FenceMarksFn = std::function<std::vector<FenceMark>(const std::vector<Event>&)>;
+
 class Store {
  public:
   // Opens (or creates) the store at options.path. Finishes a physical compaction that a crash
@@ -72,6 +83,11 @@ class Store {
   // leaves the store as it was; the server must stop applying.
   // REQUIRES: index > applied_index().
   Outcome<ApplyResult> Apply(RaftIndex index, const WriteRequest& request);
+  // Apply, and the fence marks `marks` returns go into the same batch: they are as durable as
+  // the entry, travel in checkpoints, and never show in Range, Watch or HashKV. A request error
+  // writes none. A compaction never asks.
+  Outcome<ApplyResult> Apply(RaftIndex index, const WriteRequest& request,
+                             const FenceMarksFn& marks);
   // Marks an entry without key-space content (a leader's empty entry, a membership change)
   // as applied. REQUIRES: index > applied_index().
   Outcome<Done> ApplyNoop(RaftIndex index);
@@ -99,6 +115,8 @@ class Store {
 
   // The alarms the last ApplyAlarms recorded, sorted.
   Outcome<std::vector<Alarm>> Alarms() const;
+  // Every fence mark written so far (the latest per name), sorted by name.
+  Outcome<std::vector<FenceMark>> FenceMarks() const;
   // CRC32C over every stored key and value, meta included (etcd's Hash: the whole backend,
   // so members differ where their applied indexes do; for tests and tools).
   Outcome<uint32_t> Hash() const;

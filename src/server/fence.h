@@ -6,17 +6,27 @@
 // (one entry per lock; etcd clients never send it and etcd ignores it). The KV service copies
 // them into the Raft command, and every member checks them when it applies the entry, against
 // its store at that point of the log: the write is refused (kStaleFence, nothing changes) if
-// a lock it names has a holder whose token is newer than the writer's. So a holder that was
-// paused past its lease cannot overwrite what the next holder wrote.
+// a lock it names has a holder whose token is newer than the writer's, or if the writer's token
+// is below the lock's high-water mark. So a holder that was paused past its lease cannot
+// overwrite what a later holder wrote, even after that holder released the lock.
 //
-// Only the current holder is compared: once the newer holder has released the lock and no
-// one holds it, an old token passes again (the store does not keep a per-lock high-water mark).
+// High-water marks: per tracked lock name, the highest token that held the lock or was
+// accepted in a fence, kept in the store (mvcc::Store::FenceMarks, beside the key space, never
+// visible to clients), written in the same batch as the entry that raised it, so it survives
+// restarts and snapshot installs and is decided from the log alone on every member. A name is
+// tracked from the first entry that names it: a fenced write (a `synod-fence` entry), or a
+// contender key created through the Lock service (Command.fence_locks). From then on every
+// entry that creates or deletes keys under `name/` raises the mark to the holder after the
+// entry. Locks taken with a client-side recipe (etcdctl lock) are tracked from their first
+// fenced write; a holder that changed before any fenced write names the lock is not seen.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "mvcc/error.h"
@@ -39,8 +49,24 @@ Status AddFence(std::string_view value, serverpb::Command* command);
 // nullopt when nobody holds it.
 mvcc::Outcome<std::optional<int64_t>> LockHolder(const mvcc::Store& store, const std::string& name);
 
-// kStaleFence if one of `command`'s fences names a lock held with a newer token; the store's
-// error if a read fails; nullopt: the command may apply. Deterministic: reads the store only.
-std::optional<mvcc::Error> CheckFences(const mvcc::Store& store, const serverpb::Command& command);
+// The high-water marks as KvMachine keeps them in memory: lock name -> highest token.
+using FenceMarkMap = std::map<std::string, int64_t>;
+
+// kStaleFence if one of `command`'s fences names a lock held with a newer token or whose mark
+// is above the token; the store's error if a read fails; nullopt: the command may apply.
+// Deterministic: reads the store and the marks (which come from the store) only.
+std::optional<mvcc::Error> CheckFences(const mvcc::Store& store, const serverpb::Command& command,
+                                       const FenceMarkMap& marks);
+
+// The marks an accepted entry raises, given the events it produced and `store` still before it
+// (the mvcc::FenceMarksFn of KvMachine::Apply): its fences' tokens, and for every tracked name
+// (in `marks`, a fence or Command.fence_locks) whose keys the entry created or deleted, the
+// token of the holder after the entry. Only marks above the current ones. A failed read of the
+// store is fatal to the caller (`*error`).
+std::vector<mvcc::FenceMark> RaisedFenceMarks(const mvcc::Store& store,
+                                              const serverpb::Command& command,
+                                              const FenceMarkMap& marks,
+                                              const std::vector<mvcc::Event>& events,
+                                              std::optional<mvcc::Error>* error);
 
 }  // namespace synod::server

@@ -114,6 +114,7 @@ Result<std::unique_ptr<KvMachine>> KvMachine::Open(const KvMachineOptions& optio
   if (!s.ok()) return s;
   if (s = m->ResetLessor(); !s.ok()) return s;
   if (s = m->LoadAlarms(); !s.ok()) return s;
+  if (s = m->LoadFenceMarks(); !s.ok()) return s;
   if (options.observer != nullptr) options.observer->OnReset(m->store_->revision());
   return m;
 }
@@ -145,7 +146,7 @@ std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
   }
   if (parsed.fences_size() > 0) {
     // Fencing (fence.h): decided here, against the store at this entry, so on every member alike.
-    if (auto refused = CheckFences(*store_, parsed)) {
+    if (auto refused = CheckFences(*store_, parsed, fence_marks_)) {
       if (refused->fatal()) {
         const std::string msg = "fence check at index " + std::to_string(index.value) + ": " +
                                 refused->ToString();
@@ -155,7 +156,7 @@ std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
       return std::any(ApplyOutcome(*refused));
     }
   }
-  ApplyOutcome outcome = store_->Apply(ToStore(index), request);
+  ApplyOutcome outcome = ApplyFenced(index, parsed, request);
   if (!outcome.ok() && outcome.error().fatal()) {
     // The store could not record the entry: going on would acknowledge writes it lost.
     const std::string msg = "store cannot apply index " + std::to_string(index.value) + ": " +
@@ -169,6 +170,40 @@ std::any KvMachine::Apply(raft::LogIndex index, std::string_view command) {
     opts_.observer->OnApply(outcome.value().revision, outcome.value().events);
   }
   return std::any(std::move(outcome));
+}
+
+ApplyOutcome KvMachine::ApplyFenced(raft::LogIndex index, const serverpb::Command& command,
+                                    const mvcc::WriteRequest& request) {
+  // Most entries name no lock and no lock is tracked: nothing to ask.
+  if (fence_marks_.empty() && command.fences_size() == 0 && command.fence_locks_size() == 0) {
+    return store_->Apply(ToStore(index), request);
+  }
+  std::vector<mvcc::FenceMark> raised;
+  std::optional<mvcc::Error> failed;
+  ApplyOutcome outcome =
+      store_->Apply(ToStore(index), request, [&](const std::vector<mvcc::Event>& events) {
+        raised = RaisedFenceMarks(*store_, command, fence_marks_, events, &failed);
+        return raised;
+      });
+  if (failed.has_value()) {
+    // Going on without the marks would let this member refuse other writes than the rest.
+    const std::string msg =
+        "fence marks at index " + std::to_string(index.value) + ": " + failed->ToString();
+    Log(msg);
+    SYNOD_ASSERT(false, msg.c_str());
+  }
+  if (outcome.ok()) {
+    for (const mvcc::FenceMark& m : raised) fence_marks_[m.name] = m.token;
+  }
+  return outcome;
+}
+
+Status KvMachine::LoadFenceMarks() {
+  auto marks = store_->FenceMarks();
+  if (!marks.ok()) return marks.error().ToStatus();
+  fence_marks_.clear();
+  for (const mvcc::FenceMark& m : marks.value()) fence_marks_[m.name] = m.token;
+  return Status::Ok();
 }
 
 std::any KvMachine::ApplyKeepAlive(raft::LogIndex index, int64_t lease) {
@@ -305,6 +340,7 @@ Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
   }
   if (s = ResetLessor(); !s.ok()) return s;
   if (s = LoadAlarms(); !s.ok()) return s;
+  if (s = LoadFenceMarks(); !s.ok()) return s;
   if (opts_.observer != nullptr) opts_.observer->OnReset(store_->revision());
   s = RemoveAll(old);
   if (!s.ok()) Log("cannot remove " + old + ": " + s.message());

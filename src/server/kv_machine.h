@@ -39,6 +39,7 @@
 #include "mvcc/store.h"
 #include "node/state_machine.h"
 #include "server/apply_observer.h"
+#include "server/fence.h"
 #include "server/lessor.h"
 #include "server/member_registry.h"
 
@@ -119,7 +120,11 @@ class KvMachine final : public node::StateMachine {
   Status OpenStore(const std::string& path);
   std::any ApplyKeepAlive(raft::LogIndex index, int64_t lease);
   std::any ApplyAlarm(raft::LogIndex index, int32_t action, uint64_t member, int32_t type);
-  Status LoadAlarms();  // the cache below, from the store
+  Status LoadAlarms();      // the cache below, from the store
+  Status LoadFenceMarks();  // fence_marks_, from the store
+  // Store::Apply with the fencing high-water marks the entry raises (fence.h).
+  ApplyOutcome ApplyFenced(raft::LogIndex index, const serverpb::Command& command,
+                           const mvcc::WriteRequest& request);
   std::any ApplyMembership(raft::LogIndex index, const serverpb::Command& command);
   Status RestoreMembers(const std::string& unpacked_dir);
   void TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome);
@@ -139,6 +144,8 @@ class KvMachine final : public node::StateMachine {
   mutable std::mutex alarms_mu_;
   std::vector<mvcc::Alarm> alarms_;
   std::atomic<bool> no_space_{false};
+  // The store's fence marks (fence.h), cached for the apply path; loop thread only.
+  FenceMarkMap fence_marks_;
 };
 
 }  // namespace synod::server

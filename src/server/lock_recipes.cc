@@ -68,9 +68,10 @@ bool Recipes::stopping() const {
 }
 
 api::WireStatus Recipes::Txn(const etcdserverpb::TxnRequest& txn, bool* succeeded,
-                             int64_t* revision) {
+                             int64_t* revision, const std::string& fence_lock) {
   serverpb::Command c;
   *c.mutable_txn() = txn;
+  if (!fence_lock.empty()) c.add_fence_locks(fence_lock);
   auto done = std::make_shared<std::promise<Result<std::any>>>();
   std::future<Result<std::any>> applied = done->get_future();
   ctx_->node().Propose(c.SerializeAsString(),
@@ -135,7 +136,9 @@ api::WireStatus Recipes::Acquire(const std::string& prefix, const std::string& k
   put->set_value(value);
   put->set_lease(lease);
   bool created = false;
-  api::WireStatus s = Txn(txn, &created, &out->revision);
+  // A lock (not an election, which proclaims) is fenced: its holders' tokens are tracked.
+  const std::string fence_lock = proclaim ? "" : prefix.substr(0, prefix.size() - 1);
+  api::WireStatus s = Txn(txn, &created, &out->revision, fence_lock);
   if (!s.ok()) return s;
   out->existed = !created;
   // The txn has applied here, so the local store holds the key (unless it is gone already).

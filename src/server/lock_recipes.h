@@ -59,7 +59,10 @@ class Recipes {
 
   // The rest block: only on spawned threads. Errors are the client's answer.
   // Proposes `txn` and waits for it to apply here; `succeeded` and `revision` from its result.
-  api::WireStatus Txn(const etcdserverpb::TxnRequest& txn, bool* succeeded, int64_t* revision);
+  // A non-empty `fence_lock` has every member keep that lock's fencing high-water mark from
+  // this entry on (fence.h).
+  api::WireStatus Txn(const etcdserverpb::TxnRequest& txn, bool* succeeded, int64_t* revision,
+                      const std::string& fence_lock = "");
   // Waits for a ReadIndex barrier: what the local store holds after it is linearizable.
   api::WireStatus Barrier();
   // From the local store: the key, or the first key created under `prefix` (with a create

@@ -2,8 +2,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "api/grpc_status.h"
 #include "base/assert.h"
@@ -180,7 +182,11 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
       return p->reactor;
     }
     const uint64_t target = req->targetid();
-    if (target == 0) {
+    // As etcd: only a voter of the applied configuration can take over. Anything else (an
+    // unknown id, a learner, a removed member) would never become leader, and waiting for it
+    // would only end in a timeout.
+    const std::vector<raft::NodeId>& voters = info.conf_state.voters;
+    if (std::find(voters.begin(), voters.end(), raft::NodeId(target)) == voters.end()) {
       p->Fail(EtcdError::kBadLeaderTransferee);
       return p->reactor;
     }

@@ -214,6 +214,16 @@ Status Server::Impl::OpenNode() {
   cb.on_unreachable = [this](raft::NodeId peer) { node_->ReportUnreachable(peer); };
   cb.on_snapshot_status = [this](raft::NodeId peer, bool ok) { node_->ReportSnapshot(peer, ok); };
   cb.on_log = [](std::string_view m) { Log(LogLevel::kInfo, "transport", m); };
+  // A member this one's configuration does not list yet (added while this one was cut off or
+  // behind) may lead already: without its address, every answer to it would be dropped and
+  // this member could never catch up. Members removed for good stay unheard.
+  to.advertise_address = config_.initial_advertise_peer_urls.front();
+  cb.on_stranger = [this](raft::NodeId id, std::string address) {
+    if (members_->WasRemoved(id.value)) return;
+    Log(LogLevel::kInfo, "transport",
+        "learned the address of node " + std::to_string(id.value) + ": " + address);
+    (void)transport_->AddPeer(id, address);
+  };
   transport_ = std::make_unique<transport::Transport>(to, std::move(cb));
 
   node::NodeOptions no;

@@ -39,11 +39,13 @@ void AppendMessageField(const raftpb::Message& pm, size_t body, std::string* out
 
 void AppendHandshakeFrame(const Handshake& h, std::string* out) {
   SYNOD_ASSERT(h.cluster_token.size() <= kClusterTokenBytesMax, "cluster token too long");
+  SYNOD_ASSERT(h.from_address.size() <= kFromAddressBytesMax, "own address too long");
   raftpb::Handshake ph;
   ph.set_protocol_version(h.protocol_version);
   ph.set_cluster_token(h.cluster_token);
   ph.set_from(h.from.value);
   ph.set_to(h.to.value);
+  ph.set_from_address(h.from_address);
   const size_t at = BeginFrame(out);
   const bool ok = ph.AppendToString(out);
   SYNOD_ASSERT(ok, "serializing a handshake failed");
@@ -59,8 +61,12 @@ Result<Handshake> DecodeHandshake(std::string_view payload) {
   if (ph.cluster_token().size() > kClusterTokenBytesMax) {
     return Status(ErrorCode::kCorruption, "handshake cluster token too long");
   }
+  if (ph.from_address().size() > kFromAddressBytesMax) {
+    return Status(ErrorCode::kCorruption, "handshake address too long");
+  }
   return Handshake{ph.protocol_version(), std::move(*ph.mutable_cluster_token()),
-                   raft::NodeId(ph.from()), raft::NodeId(ph.to())};
+                   raft::NodeId(ph.from()), raft::NodeId(ph.to()),
+                   std::move(*ph.mutable_from_address())};
 }
 
 BatchEncoder::BatchEncoder() : scratch_(std::make_unique<raftpb::Message>()) {}

@@ -27,9 +27,11 @@ struct Handshake {
   std::string cluster_token;
   raft::NodeId from = raft::kNoNode;  // the connecting node
   raft::NodeId to = raft::kNoNode;    // the node it meant to reach
+  std::string from_address;           // where the connecting node listens; may be empty
 };
 
 inline constexpr size_t kClusterTokenBytesMax = 1024;
+inline constexpr size_t kFromAddressBytesMax = 1024;
 
 void AppendHandshakeFrame(const Handshake& h, std::string* out);
 // kCorruption if the payload is not a Handshake or its token is too long.

@@ -149,6 +149,14 @@ asio::awaitable<void> Transport::Impl::InboundLoop(SocketPtr socket) {
         handshake_deadline.cancel();
         reader.set_frame_bytes_max(options_.snapshot_frame_bytes_max);
         Log("accepted node " + std::to_string(hello->from.value) + " from " + remote);
+        bool known = false;
+        {
+          std::lock_guard lock(mu_);
+          known = peers_.count(hello->from) > 0;
+        }
+        if (!known && !hello->from_address.empty() && !stopping_ && callbacks_.on_stranger) {
+          callbacks_.on_stranger(hello->from, hello->from_address);
+        }
         continue;
       }
       const size_t first = batch.size();

@@ -114,8 +114,9 @@ asio::awaitable<Status> Transport::Impl::Connect(std::shared_ptr<Peer> peer, Soc
   if (ec) co_return Status(ErrorCode::kUnavailable, "TCP_NODELAY: " + ec.message());
 
   std::string hello;
-  AppendHandshakeFrame(
-      Handshake{kProtocolVersion, options_.cluster_token, options_.node_id, peer->id}, &hello);
+  AppendHandshakeFrame(Handshake{kProtocolVersion, options_.cluster_token, options_.node_id,
+                                 peer->id, options_.advertise_address},
+                       &hello);
   ArmDeadline(peer->deadline, options_.write_timeout, socket);
   co_await asio::async_write(*socket, asio::buffer(hello), NoThrow(ec));
   peer->deadline.cancel();

@@ -13,6 +13,7 @@ namespace {
 void CheckOptions(const TransportOptions& o) {
   SYNOD_ASSERT(o.node_id != raft::kNoNode, "transport needs this node's id");
   SYNOD_ASSERT(o.cluster_token.size() <= kClusterTokenBytesMax, "cluster token too long");
+  SYNOD_ASSERT(o.advertise_address.size() <= kFromAddressBytesMax, "advertise address too long");
   SYNOD_ASSERT(o.frame_bytes_max >= 1024, "frame_bytes_max too small for any batch");
   SYNOD_ASSERT(o.snapshot_frame_bytes_max >= o.frame_bytes_max,
                "snapshot frames must be allowed at least the ordinary frame size");

@@ -32,6 +32,9 @@ struct TransportOptions {
   raft::NodeId node_id = raft::kNoNode;  // required; incoming messages must be addressed to it
   // Sent and checked in every handshake: nodes of different clusters never exchange messages.
   std::string cluster_token;
+  // Sent in every handshake (at most kFromAddressBytesMax): the address peers reach this node
+  // at, as AddPeer takes it. Empty: not sent.
+  std::string advertise_address;
 
   // Largest frame payload of ordinary messages, written or accepted. Raft's own message size
   // limit should stay well below it.
@@ -64,6 +67,10 @@ struct TransportCallbacks {
   std::function<void(raft::NodeId)> on_unreachable;
   // A kSnapshot message to the peer was fully written to its socket (true) or dropped (false).
   std::function<void(raft::NodeId, bool)> on_snapshot_status;
+  // A node that is not a peer connected with a valid handshake naming its address: the owner
+  // may AddPeer it, so that Raft's answers to it are not dropped (a member whose configuration
+  // is behind does not know a member added meanwhile, which may already lead). Optional.
+  std::function<void(raft::NodeId, std::string)> on_stranger;
   // Connection events and protocol errors, one line each. Default: stderr.
   std::function<void(std::string_view)> on_log;
 };

@@ -88,9 +88,10 @@ std::string LocalCluster::metrics_endpoint(int i) const {
   return members_[i].host + ":" + std::to_string(members_[i].metrics_port);
 }
 
-int LocalCluster::AddMember(std::vector<std::string> extra_flags) {
+int LocalCluster::AddMember(std::vector<std::string> extra_flags, std::string host) {
   const std::vector<int> ports = FreePorts(2);
   Member m;
+  m.host = std::move(host);
   m.name = "m" + std::to_string(members_.size() + 1);
   m.client_port = ports[0];
   m.peer_port = ports[1];
@@ -103,7 +104,7 @@ int LocalCluster::AddMember(std::vector<std::string> extra_flags) {
 }
 
 std::string LocalCluster::peer_url(int i) const {
-  return "http://127.0.0.1:" + std::to_string(members_[i].peer_port);
+  return "http://" + members_[i].host + ":" + std::to_string(members_[i].peer_port);
 }
 
 std::vector<std::string> LocalCluster::Flags(int i) const {
@@ -149,7 +150,9 @@ bool LocalCluster::StartAll(std::string* error) {
   return true;
 }
 
-void LocalCluster::Kill9(int i) { (void)members_[i].child.Stop(SIGKILL, std::chrono::seconds(5)); }
+void LocalCluster::Kill9(int i) {
+  (void)members_[i].child.Stop(SIGKILL, std::chrono::seconds(5));
+}
 
 int LocalCluster::Terminate(int i, std::chrono::milliseconds timeout) {
   return members_[i].child.Stop(SIGTERM, timeout);

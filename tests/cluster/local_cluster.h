@@ -34,9 +34,10 @@ class LocalCluster {
   // Adds a member on free ports, not started, to join the running cluster once `etcdctl member
   // add` announced it: its flags say --initial-cluster-state=existing and its --initial-cluster
   // lists every member so far and itself. Returns its index. `extra_flags` are added to it
-  // (after the cluster's).
-  int AddMember(std::vector<std::string> extra_flags = {});
-  std::string peer_url(int i) const;  // http://127.0.0.1:port
+  // (after the cluster's). `host` as in UseHosts (default 127.0.0.1). Call before any thread
+  // asks the cluster for a member (it may move the members in memory).
+  int AddMember(std::vector<std::string> extra_flags = {}, std::string host = "127.0.0.1");
+  std::string peer_url(int i) const;  // http://host:port
   bool Start(int i, std::string* error);
   void Kill9(int i);
   // SIGTERM; the exit status as waitpid reports it, -1 if the member did not exit in time.

@@ -2,7 +2,8 @@
 // other; the waiter gets the lock when the holder exits, or when a killed holder's lease
 // ends), `etcdctl elect` and `etcdctl elect -l`, the Lock and Election gRPC services, and
 // fencing: a holder that stops keeping its lease alive loses the lock to another client, and
-// its later write carrying its old token is refused by every member. Each test starts its own
+// its later write carrying its old token is refused by every member, even once the newer
+// holder released the lock (the lock's high-water mark). Each test starts its own
 // 3-member cluster; every wait is bounded.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -337,6 +338,65 @@ TEST_F(LockTest, StaleFencingTokenOfAPausedHolderIsRefused) {
     ASSERT_EQ(r.kvs_size(), 1);
     EXPECT_EQ(r.kvs(0).value(), "b1") << m;
   }
+}
+
+// The lock's high-water mark: A's lease ends, B takes the lock (a newer token) and releases it
+// without writing anything. Nobody holds the lock, and A's old token is still refused through
+// every member, also after every member restarted.
+TEST_F(LockTest, OldTokenRefusedAfterTheNewerHolderReleased) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const int follower = (leader_ + 1) % cluster_->size();
+  const int64_t lease_a = Grant(Channel(leader_), 2);
+  v3lockpb::LockRequest ra;
+  ra.set_name("hw");
+  ra.set_lease(lease_a);
+  v3lockpb::LockResponse held_a;
+  grpc::Status s =
+      v3lockpb::Lock::NewStub(Channel(leader_))->Lock(Deadline(10s).get(), ra, &held_a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const int64_t token_a = CreateRevision(held_a.key());
+  ASSERT_GT(token_a, 0);
+  s = FencedPut(leader_, "hw-guarded", "a1", "hw", token_a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  const int64_t lease_b = Grant(Channel(follower), 60);
+  v3lockpb::LockRequest rb = ra;
+  rb.set_lease(lease_b);
+  v3lockpb::LockResponse held_b;
+  s = v3lockpb::Lock::NewStub(Channel(follower))->Lock(Deadline(30s).get(), rb, &held_b);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(CreateRevision(held_b.key()), token_a);
+  v3lockpb::UnlockRequest ub;
+  ub.set_key(held_b.key());
+  v3lockpb::UnlockResponse unlocked;
+  s = v3lockpb::Lock::NewStub(Channel(follower))->Unlock(Deadline(10s).get(), ub, &unlocked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(CreateRevision(held_b.key()), 0);
+  ASSERT_EQ(CreateRevision(held_a.key()), 0);  // nobody holds "hw"
+
+  auto expect_refused_everywhere = [&](const std::string& when) {
+    for (int m = 0; m < cluster_->size(); ++m) {
+      const grpc::Status put = FencedPut(m, "hw-guarded", "a2", "hw", token_a);
+      EXPECT_EQ(put.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << when << m;
+      EXPECT_NE(put.error_message().find("fencing token"), std::string::npos)
+          << when << put.error_message();
+    }
+    // Each member's own store still holds A's first write.
+    for (int m = 0; m < cluster_->size(); ++m) {
+      etcdserverpb::RangeResponse r;
+      ASSERT_TRUE(cluster_->client(m).Get("hw-guarded", 5s, &r, /*serializable=*/true).ok());
+      ASSERT_EQ(r.kvs_size(), 1);
+      EXPECT_EQ(r.kvs(0).value(), "a1") << when << m;
+    }
+  };
+  expect_refused_everywhere("member ");
+  // The mark is part of every member's store: it survives a restart of the whole cluster.
+  for (int m = 0; m < cluster_->size(); ++m) cluster_->Kill9(m);
+  std::string error;
+  for (int m = 0; m < cluster_->size(); ++m) ASSERT_TRUE(cluster_->Start(m, &error)) << error;
+  leader_ = cluster_->WaitForLeader(15s);
+  ASSERT_GE(leader_, 0) << cluster_->last_wait_error();
+  expect_refused_everywhere("after restart, member ");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Fencing (server/fence.h) in one process: the `synod-fence` value's syntax, the lock holder
 // (the key under `name/` created first), and KvMachine refusing a fenced put or txn whose
-// token a newer holder outdates, at apply, with nothing changed and the entry consumed.
+// token a newer holder outdates, at apply, with nothing changed and the entry consumed; and
+// the per-lock high-water mark, which keeps an old token refused after the newer holder left,
+// across a restart and a snapshot install.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -153,6 +155,116 @@ TEST(FenceApply, StaleTokenRefusedOnApplyNewerAndCurrentPass) {
   ASSERT_EQ(Revision(n.Apply(raft::LogIndex(2), Put("jobs/b", ""))), b);
   ASSERT_GT(Revision(n.Apply(raft::LogIndex(3), Delete("jobs/a"))), b);
   EXPECT_TRUE(Refused(n.Apply(raft::LogIndex(4), Put("data", "late a", {{"jobs", a}}))));
+}
+
+std::string Txn(const std::string& key, const std::string& fence_lock) {
+  serverpb::Command c;
+  c.mutable_txn()->add_success()->mutable_request_put()->set_key(key);
+  c.add_fence_locks(fence_lock);
+  return c.SerializeAsString();
+}
+
+std::unique_ptr<KvMachine> OpenMachine(const std::string& dir) {
+  KvMachineOptions o;
+  o.dir = dir;
+  auto opened = KvMachine::Open(o);
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(opened.value()) : nullptr;
+}
+
+// A holds "jobs" (token a) and writes with it; its lease expires; B takes the lock (token b)
+// and releases it. Nobody holds the lock, yet A's token stays refused: below the mark.
+TEST(FenceMark, OldTokenRefusedAfterNewerHolderReleased) {
+  TempDir dir;
+  auto m = OpenMachine(dir.path() + "/kv");
+  ASSERT_NE(m, nullptr);
+  const int64_t a = Revision(m->Apply(raft::LogIndex(1), Put("jobs/a", "")));
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(2), Put("data", "from a", {{"jobs", a}}))), a);
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(3), Delete("jobs/a"))), a);
+  const int64_t b = Revision(m->Apply(raft::LogIndex(4), Put("jobs/b", "")));
+  ASSERT_GT(b, a);
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(5), Delete("jobs/b"))), b);
+  auto holder = m->Read([](const mvcc::Store& s) { return LockHolder(s, "jobs"); });
+  ASSERT_TRUE(holder.ok());
+  EXPECT_EQ(holder.value(), std::nullopt);
+  const std::any late = m->Apply(raft::LogIndex(6), Put("data", "late a", {{"jobs", a}}));
+  EXPECT_TRUE(Refused(late)) << "a token below the lock's highest was accepted";
+  EXPECT_EQ(Value(*m, "data"), std::optional<std::string>("from a"));
+  EXPECT_EQ(m->AppliedIndex(), raft::LogIndex(6));
+  // B's own token still passes, and a token from the future never does (it would raise the
+  // mark above every later holder).
+  EXPECT_GT(Revision(m->Apply(raft::LogIndex(7), Put("data", "b", {{"jobs", b}}))), b);
+  EXPECT_TRUE(Refused(m->Apply(raft::LogIndex(8), Put("data", "x", {{"jobs", 1000000}}))));
+  auto marks = m->Read([](const mvcc::Store& s) { return s.FenceMarks(); });
+  ASSERT_TRUE(marks.ok());
+  EXPECT_EQ(marks.value(), (std::vector<mvcc::FenceMark>{{"jobs", b}}));
+  // The mark lives beside the key space: no client read sees it.
+  auto all = m->Read([](const mvcc::Store& s) {
+    mvcc::RangeRequest r;
+    r.key = std::string(1, '\0');
+    r.range_end = std::string(1, '\0');
+    return s.Range(r);
+  });
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all.value().result.kvs.size(), 1u);  // "data"
+
+  // After a restart, and on a member that installed a snapshot of this one.
+  const std::string image = [&] {
+    auto snap = m->Snapshot();
+    EXPECT_TRUE(snap.ok());
+    return snap.ok() ? snap.value() : std::string();
+  }();
+  const raft::LogIndex at = m->AppliedIndex();
+  m.reset();
+  m = OpenMachine(dir.path() + "/kv");
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(Refused(m->Apply(raft::LogIndex(9), Put("data", "late a", {{"jobs", a}}))));
+  TempDir other;
+  auto n = OpenMachine(other.path() + "/kv");
+  ASSERT_NE(n, nullptr);
+  ASSERT_TRUE(n->Restore(image, at).ok());
+  EXPECT_TRUE(Refused(n->Apply(raft::LogIndex(at.value + 1), Put("d", "late", {{"jobs", a}}))));
+  EXPECT_GT(Revision(n->Apply(raft::LogIndex(at.value + 2), Put("d", "b", {{"jobs", b}}))), b);
+}
+
+// A contender queued behind the holder does not raise the mark: the holder keeps writing.
+// The mark follows the holder: when the holder's key goes, the queued contender's token.
+TEST(FenceMark, QueuedContenderDoesNotRaiseTheMarkUntilItHolds) {
+  TempDir dir;
+  auto m = OpenMachine(dir.path() + "/kv");
+  ASSERT_NE(m, nullptr);
+  const int64_t a = Revision(m->Apply(raft::LogIndex(1), Put("jobs/a", "")));
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(2), Put("data", "1", {{"jobs", a}}))), a);
+  const int64_t c = Revision(m->Apply(raft::LogIndex(3), Put("jobs/c", "")));
+  ASSERT_GT(c, a);
+  EXPECT_GT(Revision(m->Apply(raft::LogIndex(4), Put("data", "2", {{"jobs", a}}))), c);
+  // A's key goes: C holds now, and nobody wrote with C's token yet.
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(5), Delete("jobs/a"))), c);
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(6), Delete("jobs/c"))), c);
+  EXPECT_TRUE(Refused(m->Apply(raft::LogIndex(7), Put("data", "3", {{"jobs", a}}))));
+  auto marks = m->Read([](const mvcc::Store& s) { return s.FenceMarks(); });
+  ASSERT_TRUE(marks.ok());
+  EXPECT_EQ(marks.value(), (std::vector<mvcc::FenceMark>{{"jobs", c}}));
+}
+
+// A lock taken through the Lock service (Command.fence_locks) is tracked from its contender's
+// entry on, before any fenced write names it.
+TEST(FenceMark, LockServiceAcquisitionIsTrackedWithoutAFencedWrite) {
+  TempDir dir;
+  auto m = OpenMachine(dir.path() + "/kv");
+  ASSERT_NE(m, nullptr);
+  const int64_t old_token = Revision(m->Apply(raft::LogIndex(1), Put("q/old", "")));
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(2), Delete("q/old"))), old_token);
+  const int64_t t = Revision(m->Apply(raft::LogIndex(3), Txn("q/new", "q")));
+  ASSERT_GT(t, old_token);
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(4), Delete("q/new"))), t);
+  EXPECT_TRUE(Refused(m->Apply(raft::LogIndex(5), Put("data", "x", {{"q", old_token}}))));
+  // An untracked lock name keeps the old rule: nobody holds it, any past token passes.
+  const int64_t u = Revision(m->Apply(raft::LogIndex(6), Put("u/1", "")));
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(7), Delete("u/1"))), u);
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(8), Put("u/2", ""))), u);
+  ASSERT_GT(Revision(m->Apply(raft::LogIndex(9), Delete("u/2"))), u);
+  EXPECT_FALSE(Refused(m->Apply(raft::LogIndex(10), Put("data", "y", {{"u", u}}))));
 }
 
 }  // namespace

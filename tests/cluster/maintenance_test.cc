@@ -1,6 +1,7 @@
 // Maintenance on real synod processes, driven by Debian's etcdctl (3.4) and a gRPC client:
 // snapshot save and a restore into a new cluster (synodctl), defrag, the NOSPACE alarm with a
-// small --quota-backend-bytes and the operator's way out of it, move-leader, endpoint hashkv.
+// small --quota-backend-bytes and the operator's way out of it, move-leader (and its refusal
+// of a target that is not a voter), endpoint hashkv.
 // Each test starts its own cluster on free ports; every wait is bounded.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -281,6 +282,47 @@ TEST_F(MaintenanceTest, MoveLeaderHandsOverAndFollowersRefuse) {
   const grpc::Status st = Maintenance(cluster_->endpoint(leader_))->MoveLeader(&ctx, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(st.error_message(), "etcdserver: not leader");
+}
+
+// A target that is not a voter (an unknown id, a learner) can never take over: the leader
+// answers etcd's error at once instead of waiting for the transfer to time out.
+TEST_F(MaintenanceTest, MoveLeaderToNonVoterFailsFast) {
+  ASSERT_NO_FATAL_FAILURE(Start(3));
+  const uint64_t leader_id = StatusOf(*cluster_, leader_).header().member_id();
+  uint64_t learner_id = 0;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    etcdserverpb::MemberAddRequest req;
+    req.add_peerurls("http://127.0.0.1:1");  // announced, never started
+    req.set_islearner(true);
+    etcdserverpb::MemberAddResponse resp;
+    const grpc::Status st =
+        etcdserverpb::Cluster::NewStub(
+            grpc::CreateChannel(cluster_->endpoint(leader_), grpc::InsecureChannelCredentials()))
+            ->MemberAdd(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    learner_id = resp.member().id();
+  }
+  for (const uint64_t target : {uint64_t{0x1234}, learner_id}) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    etcdserverpb::MoveLeaderRequest req;
+    req.set_targetid(target);
+    etcdserverpb::MoveLeaderResponse resp;
+    const auto start = Clock::now();
+    const grpc::Status st = Maintenance(cluster_->endpoint(leader_))->MoveLeader(&ctx, req, &resp);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Hex(target);
+    EXPECT_EQ(st.error_message(), "etcdserver: bad leader transferee") << Hex(target);
+    EXPECT_LT(took.count(), 1000) << "not failed fast for " << Hex(target);
+  }
+  // etcdctl prints etcd's error.
+  const CommandResult r = Etcdctl({"move-leader", Hex(learner_id)}, cluster_->endpoints());
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.err.find("etcdserver: bad leader transferee"), std::string::npos) << r.err;
+  // Leadership stayed where it was.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(StatusOf(*cluster_, i).leader(), leader_id);
 }
 
 TEST_F(MaintenanceTest, HashKvEqualOnEveryMemberAtTheSameRevision) {

@@ -61,6 +61,11 @@ class TestNode {
       snapshot_status_.emplace_back(peer, ok);
       cv_.notify_all();
     };
+    cb.on_stranger = [this](raft::NodeId id, std::string address) {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      strangers_.emplace_back(id, std::move(address));
+      cv_.notify_all();
+    };
     cb.on_log = [this](std::string_view line) {
       std::lock_guard<std::recursive_mutex> lock(mu_);
       logs_.emplace_back(line);
@@ -127,6 +132,11 @@ class TestNode {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     return snapshot_status_;
   }
+  // Every on_stranger report: (node, the address it named).
+  std::vector<std::pair<raft::NodeId, std::string>> Strangers() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return strangers_;
+  }
   uint64_t Batches() {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     return batches_;
@@ -148,6 +158,7 @@ class TestNode {
   std::map<raft::NodeId, uint64_t> unreachable_;
   std::vector<std::pair<raft::NodeId, bool>> snapshot_status_;
   std::vector<std::string> logs_;
+  std::vector<std::pair<raft::NodeId, std::string>> strangers_;
   uint64_t batches_ = 0;
   std::unique_ptr<Transport> transport_;
 };

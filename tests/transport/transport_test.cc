@@ -161,6 +161,36 @@ TEST(Transport, UnknownPeerIsUnreachable) {
   EXPECT_EQ(a.transport().Metrics().msgs_dropped_unknown_peer, 1u);
 }
 
+// b does not know a (its configuration is behind); a names its address in the handshake, b
+// hears of it, and once b adds it as a peer its answers reach a. A node that is already a
+// peer, or names no address, is no stranger.
+TEST(Transport, StrangerNamingItsAddressIsReportedAndCanBeAnswered) {
+  const uint16_t port = test::UnusedPort();
+  TransportOptions o = test::TestOptions(k1);
+  o.advertise_address = "127.0.0.1:" + std::to_string(port);
+  TestNode a(o), b(k2), c(k3);
+  a.Start(port);
+  b.Start();
+  c.Start();
+  a.Connect(b);
+  a.transport().Send({MakeAppend(k1, k2, 1)});
+  ASSERT_TRUE(b.WaitReceived(k1, 1));
+  ASSERT_TRUE(b.WaitFor([&] { return !b.Strangers().empty(); }));
+  EXPECT_EQ(b.Strangers()[0], std::make_pair(k1, o.advertise_address));
+  b.transport().Send({MakeAppend(k2, k1, 1)});  // not a peer yet: dropped
+  EXPECT_EQ(b.transport().Metrics().msgs_dropped_unknown_peer, 1u);
+  ASSERT_TRUE(b.transport().AddPeer(k1, b.Strangers()[0].second).ok());
+  b.transport().Send({MakeAppend(k2, k1, 2)});
+  ASSERT_TRUE(a.WaitReceived(k2, 1));
+  EXPECT_EQ(a.Received(k2)[0].index, raft::LogIndex(2));
+  // c (no address) connects to b, and b (a peer of a now) connected to a: no new reports.
+  c.Connect(b);
+  c.transport().Send({MakeAppend(k3, k2, 1)});
+  ASSERT_TRUE(b.WaitReceived(k3, 1));
+  EXPECT_EQ(b.Strangers().size(), 1u);
+  EXPECT_TRUE(a.Strangers().empty());
+}
+
 TEST(Transport, RemovedPeerGetsNothingMore) {
   TestNode a(k1), b(k2);
   a.Start();
