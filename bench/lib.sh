@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Shell functions the etcd-versus-synod scripts share (compare-etcd, memory-1m). Source it:
 #   . "$root/bench/lib.sh"
 # Every function prints its messages with the calling script's name ($bench_name, set by the
 # caller) so a reader knows which script stopped.
+# shellcheck disable=SC2154  # bench_name is the caller's
 
 # bench_find_etcd_script ROOT: prints the path of etcd-cluster.sh, the script that starts the
 # 3-member etcd 3.4 these benchmarks compare against. It lives in the shared peers folder next
@@ -59,6 +61,7 @@ bench_synod_endpoints() {
 # (comma-separated) host:port lists, so a script never measures someone else's server.
 bench_ports_free() {
   local ep
+  # shellcheck disable=SC2048  # split the comma-separated lists into host:port words
   for ep in ${*//,/ }; do
     if (exec 3<>"/dev/tcp/${ep%:*}/${ep#*:}") 2>/dev/null; then
       echo "$bench_name: something already listens on $ep; stop it (or set SYNOD_PORT_BASE)" >&2
@@ -88,6 +91,7 @@ bench_cpu_ticks() {
   for pid in "$@"; do
     # fields after the ")" that ends the command name: utime is the 12th, stime the 13th
     f=$(sed 's/.*) //' "/proc/$pid/stat")
+    # shellcheck disable=SC2086  # split into the stat fields
     set -- $f
     total=$((total + ${12} + ${13}))
   done
