@@ -39,10 +39,14 @@ TEST(Executor, TasksBehindABlockedOneRunOnAnotherWorker) {
     std::condition_variable cv;
     bool release = false;
     std::atomic<int> quick_done{0};
+    std::atomic<bool> blocker_done{false};
     // The blocking task and the quick ones arrive as one burst.
     ASSERT_TRUE(e.Submit([&] {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return release; });
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return release; });
+      }
+      blocker_done.store(true);
     }));
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(e.Submit([&] { quick_done.fetch_add(1); }));
     const auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -55,6 +59,8 @@ TEST(Executor, TasksBehindABlockedOneRunOnAnotherWorker) {
       release = true;
     }
     cv.notify_all();
+    // mu and cv end with this round: the blocked task must be done with them first.
+    while (!blocker_done.load()) std::this_thread::sleep_for(100us);
     if (HasFailure()) break;
   }
   e.Stop();
