@@ -311,8 +311,8 @@ Result<std::string> KvMachine::Snapshot() {
     }
     return image.status();
   }
-  auto descriptor = WriteSnapshotFile(snapshots_dir(), SnapshotFileName(applied.value, false),
-                                      image.value());
+  auto descriptor =
+      WriteSnapshotFile(snapshots_dir(), SnapshotFileName(applied.value, false), image.value());
   if (!descriptor.ok()) return descriptor.status();
   PruneImages(applied);
   return std::move(descriptor.value());

@@ -24,8 +24,9 @@
 // may run on any thread at any time; Restore, which swaps the whole store, waits for the reads
 // in progress and holds new ones back until the new store is open.
 //
-// Files: the store lives in `dir`, snapshot images in `dir`.snapshots; Restore unpacks into `dir`.incoming and moves the old store
-// to `dir`.old before putting the new one in place, and Open finishes an interrupted swap.
+// Files: the store lives in `dir`, snapshot images in `dir`.snapshots; Restore unpacks into
+// `dir`.incoming and moves the old store to `dir`.old before putting the new one in place, and
+// Open finishes an interrupted swap.
 #pragma once
 
 #include <any>

@@ -38,7 +38,9 @@ bool ValidName(std::string_view name) {
 
 }  // namespace
 
-bool IsSnapshotDescriptor(std::string_view data) { return data.starts_with(kSnapshotFileMagic); }
+bool IsSnapshotDescriptor(std::string_view data) {
+  return data.starts_with(kSnapshotFileMagic);
+}
 
 std::string SnapshotFileName(uint64_t index, bool received) {
   return (received ? std::string(kReceivedPrefix) : std::string()) + std::to_string(index) +
@@ -83,9 +85,8 @@ Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view de
   const std::string path = dir + "/" + std::string(name);
   auto file = storage::File::OpenReadWrite(path, /*create=*/false);
   if (!file.ok()) {
-    return Status(ErrorCode::kIoError,
-                  "snapshot image file " + path + " missing or unreadable: " +
-                      file.status().ToString());
+    return Status(ErrorCode::kIoError, "snapshot image file " + path +
+                                           " missing or unreadable: " + file.status().ToString());
   }
   auto actual = file.value().Size();
   if (!actual.ok()) return actual.status();
