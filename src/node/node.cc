@@ -118,6 +118,8 @@ class Node::Loop {
   // A member was added while the only snapshot is the empty bootstrap one: take a real one,
   // so the new member (which starts with an empty log) is sent the member list and the data.
   bool snapshot_wanted_ = false;
+  // After a failed snapshot, none is tried (nor its failure logged again) before this index.
+  LogIndex snapshot_retry_at_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
 
@@ -469,10 +471,14 @@ void Node::Loop::MaybeSnapshot() {
   // applied_ and must not be labelled with it.
   if (applied_ != sm_->AppliedIndex()) return;
   if (!snapshot_wanted_ && applied_.value < first.value + opts_.snapshot_count) return;
+  if (applied_ < snapshot_retry_at_) return;
   snapshot_wanted_ = false;
   auto image = sm_->Snapshot();
   if (!image.ok()) {
-    Log("snapshot failed: " + image.status().ToString());
+    // Every Ready would try again (and fail alike): wait a quarter of the interval.
+    snapshot_retry_at_ = applied_ + std::max<uint64_t>(1, opts_.snapshot_count / 4);
+    Log("snapshot failed: " + image.status().ToString() + "; next try at index " +
+        std::to_string(snapshot_retry_at_.value));
     return;
   }
   Status s = storage_->CreateSnapshot(applied_, conf_, raft::Payload(std::move(image.value())));

@@ -9,6 +9,7 @@
 #include "server/command.pb.h"
 #include "server/convert.h"
 #include "server/fence.h"
+#include "server/snapshot_files.h"
 #include "server/snapshot_image.h"
 #include "storage/file.h"
 
@@ -110,8 +111,10 @@ Result<std::unique_ptr<KvMachine>> KvMachine::Open(const KvMachineOptions& optio
     Status s = RemoveAll(leftover);
     if (!s.ok()) return s;
   }
-  Status s = m->OpenStore(options.dir);
+  Status s = storage::CreateDirectories(m->snapshots_dir());
+  if (s.ok()) s = RemoveSnapshotTempFiles(m->snapshots_dir());
   if (!s.ok()) return s;
+  if (s = m->OpenStore(options.dir); !s.ok()) return s;
   if (s = m->ResetLessor(); !s.ok()) return s;
   if (s = m->LoadAlarms(); !s.ok()) return s;
   if (s = m->LoadFenceMarks(); !s.ok()) return s;
@@ -308,10 +311,27 @@ Result<std::string> KvMachine::Snapshot() {
     }
     return image.status();
   }
-  return std::move(image.value());
+  auto descriptor =
+      WriteSnapshotFile(snapshots_dir(), SnapshotFileName(applied.value, false), image.value());
+  if (!descriptor.ok()) return descriptor.status();
+  PruneImages(applied);
+  return std::move(descriptor.value());
 }
 
-Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
+void KvMachine::PruneImages(raft::LogIndex applied) const {
+  auto removed = PruneSnapshotFiles(snapshots_dir(), applied.value);
+  if (!removed.ok()) Log("cannot remove old snapshot images: " + removed.status().ToString());
+}
+
+Status KvMachine::Restore(std::string_view data, raft::LogIndex index) {
+  // A descriptor names the image's file; WAL records older than image files hold the image.
+  std::string from_file;
+  if (IsSnapshotDescriptor(data)) {
+    auto read = ReadSnapshotFile(snapshots_dir(), data);
+    if (!read.ok()) return read.status();
+    from_file = std::move(read.value());
+  }
+  const std::string_view image = IsSnapshotDescriptor(data) ? from_file : data;
   const std::string incoming = opts_.dir + ".incoming";
   const std::string old = opts_.dir + ".old";
   Status s = RemoveAll(incoming);
@@ -346,6 +366,7 @@ Status KvMachine::Restore(std::string_view image, raft::LogIndex index) {
   if (!s.ok()) Log("cannot remove " + old + ": " + s.message());
   Log("installed a snapshot image of " + std::to_string(image.size()) + " bytes at index " +
       std::to_string(index.value));
+  PruneImages(index);
   return Status::Ok();
 }
 

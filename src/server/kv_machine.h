@@ -11,18 +11,22 @@
 // from the store's leases.
 //
 // Snapshots: a RocksDB checkpoint of the store (which also flushes the store, so the log
-// before it may be discarded) packed into one image (snapshot_image.h). The image travels
-// inside the Raft snapshot, so it is bounded by the WAL's record size: above
-// `snapshot_image_bytes_max` Snapshot() fails, the node keeps its log (the WAL grows) and the
-// next attempt waits `snapshot_retry_entries` entries. Streaming checkpoints as separate files
-// lifts this limit later.
+// before it may be discarded) packed into one image (snapshot_image.h), written to a file in
+// snapshots_dir() (snapshot_files.h). The Raft snapshot, which the node keeps in memory and in
+// one WAL record, carries only a descriptor naming that file; the server swaps in the file's
+// bytes when it sends the snapshot to a peer and writes a received image to a file (replacing
+// it by a descriptor) before the node sees it. An image is bounded by the transport's
+// snapshot frame: above `snapshot_image_bytes_max` Snapshot() fails, the node keeps its log
+// and the next attempt waits `snapshot_retry_entries` entries. Restore accepts a descriptor or
+// (WAL records written before image files) a whole image.
 //
 // Threads: Apply, ApplyEmpty, Snapshot and Restore run on the node's event loop thread. Read
 // may run on any thread at any time; Restore, which swaps the whole store, waits for the reads
 // in progress and holds new ones back until the new store is open.
 //
-// Files: the store lives in `dir`; Restore unpacks into `dir`.incoming and moves the old store
-// to `dir`.old before putting the new one in place, and Open finishes an interrupted swap.
+// Files: the store lives in `dir`, snapshot images in `dir`.snapshots; Restore unpacks into
+// `dir`.incoming and moves the old store to `dir`.old before putting the new one in place, and
+// Open finishes an interrupted swap.
 #pragma once
 
 #include <any>
@@ -52,7 +56,8 @@ namespace synod::server {
 struct KvMachineOptions {
   std::string dir;           // the store's directory, e.g. <data-dir>/kv
   mvcc::StoreOptions store;  // `path` is set to `dir`
-  size_t snapshot_image_bytes_max = size_t{6} << 20;  // below the WAL's 8 MiB record limit
+  // Below the transport's 1 GiB snapshot frame, with room for the message around the image.
+  size_t snapshot_image_bytes_max = (size_t{1} << 30) - (size_t{1} << 20);
   uint64_t snapshot_retry_entries = 10000;
   std::function<void(std::string_view)> log;  // notable events (snapshots, restores)
   // Told of every applied change and of every store (re)open, on the loop thread (the watch
@@ -90,7 +95,7 @@ class KvMachine final : public node::StateMachine {
   void ApplyEmpty(raft::LogIndex index) override;
   raft::LogIndex AppliedIndex() const override;
   Result<std::string> Snapshot() override;
-  Status Restore(std::string_view image, raft::LogIndex index) override;
+  Status Restore(std::string_view data, raft::LogIndex index) override;
   void ApplyConfChange(raft::LogIndex index, std::string_view context,
                        const raft::ConfState& conf) override;
 
@@ -112,6 +117,8 @@ class KvMachine final : public node::StateMachine {
   // backups_dir(), which Open clears (a crash may leave one behind).
   Result<mvcc::CheckpointInfo> Checkpoint(const std::string& dir) const;
   std::string backups_dir() const { return opts_.dir + ".backups"; }
+  // Where snapshot image files live (snapshot_files.h). Open creates it.
+  std::string snapshots_dir() const { return opts_.dir + ".snapshots"; }
   // Store::Defragment. Reads and applies continue; a snapshot install waits for it.
   Status Defragment() const;
 
@@ -127,6 +134,7 @@ class KvMachine final : public node::StateMachine {
                            const mvcc::WriteRequest& request);
   std::any ApplyMembership(raft::LogIndex index, const serverpb::Command& command);
   Status RestoreMembers(const std::string& unpacked_dir);
+  void PruneImages(raft::LogIndex applied) const;  // logs a failure; the files only stay
   void TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome);
   Status ResetLessor();  // from the store's leases
   void Log(std::string_view message) const {

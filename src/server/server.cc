@@ -31,6 +31,7 @@
 #include "server/member_watcher.h"
 #include "server/server_metrics.h"
 #include "server/serving_context.h"
+#include "server/snapshot_files.h"
 #include "server/watch_hub.h"
 #include "server/watch_service.h"
 #include "storage/file.h"
@@ -209,7 +210,13 @@ Status Server::Impl::OpenNode() {
     // A removed member may go on talking (it need not know yet): it is not heard any more.
     if (!m.empty() && members_->WasRemoved(m.front().from.value)) return;
     if (!m.empty()) peer_liveness_->Heard(m.front().from.value);
-    node_->Deliver(std::move(m));
+    // A snapshot's image goes to a file here (this connection's thread), so that the node
+    // keeps and logs only the descriptor naming it (snapshot_files.h).
+    StoreSnapshotImages(kv_->snapshots_dir(), m, [](raft::NodeId from, const Status& why) {
+      Log(LogLevel::kWarn, "snapshot",
+          "dropped the snapshot from " + std::to_string(from.value) + ": " + why.ToString());
+    });
+    if (!m.empty()) node_->Deliver(std::move(m));
   };
   cb.on_unreachable = [this](raft::NodeId peer) { node_->ReportUnreachable(peer); };
   cb.on_snapshot_status = [this](raft::NodeId peer, bool ok) { node_->ReportSnapshot(peer, ok); };
@@ -241,7 +248,15 @@ Status Server::Impl::OpenNode() {
   // etcd's request timeout: enough for a leader change to finish before the client hears of
   // a failure.
   no.request_timeout = std::chrono::milliseconds(5000 + 2 * config_.election_timeout_ms);
-  no.send = [t = transport_.get()](std::vector<raft::Message> m) { t->Send(std::move(m)); };
+  no.send = [this, t = transport_.get()](std::vector<raft::Message> m) {
+    // The node's snapshots name image files: the peer gets the image itself.
+    LoadSnapshotImages(kv_->snapshots_dir(), m, [this](raft::NodeId peer, const Status& why) {
+      Log(LogLevel::kWarn, "snapshot",
+          "cannot send a snapshot to " + std::to_string(peer.value) + ": " + why.ToString());
+      node_->ReportSnapshot(peer, false);
+    });
+    if (!m.empty()) t->Send(std::move(m));
+  };
   no.log = [](std::string_view m) { Log(LogLevel::kInfo, "raft", m); };
   no.join_existing = config_.initial_cluster_state == ClusterState::kExisting;
   no.on_removed = [this] { removed_.store(true); };

@@ -9,6 +9,7 @@
 #include "base/assert.h"
 #include "server/command.pb.h"
 #include "server/kv_machine.h"
+#include "server/snapshot_files.h"
 #include "server/lessor.h"
 #include "test_files.h"
 
@@ -261,7 +262,9 @@ TEST(KvMachineLeases, GrantKeepAliveRevokeAndRebuild) {
   EXPECT_EQ(std::any_cast<KeepAliveOutcome>(none).ttl_seconds, 0);
 
   // A snapshot installed elsewhere rebuilds that member's lessor from the store.
-  auto image = m.Snapshot();
+  auto descriptor = m.Snapshot();
+  ASSERT_TRUE(descriptor.ok()) << descriptor.status().ToString();
+  auto image = ReadSnapshotFile(m.snapshots_dir(), descriptor.value());  // what a peer is sent
   ASSERT_TRUE(image.ok()) << image.status().ToString();
   ManualClock clock_b;
   Lessor lessor_b(TestOptions(), clock_b.Fn());

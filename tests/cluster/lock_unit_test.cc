@@ -12,6 +12,7 @@
 #include "server/command.pb.h"
 #include "server/fence.h"
 #include "server/kv_machine.h"
+#include "server/snapshot_files.h"
 #include "server/lock_recipes.h"
 
 namespace synod::server {
@@ -212,7 +213,10 @@ TEST(FenceMark, OldTokenRefusedAfterNewerHolderReleased) {
   const std::string image = [&] {
     auto snap = m->Snapshot();
     EXPECT_TRUE(snap.ok());
-    return snap.ok() ? snap.value() : std::string();
+    if (!snap.ok()) return std::string();
+    auto sent = ReadSnapshotFile(m->snapshots_dir(), snap.value());  // what a peer is sent
+    EXPECT_TRUE(sent.ok());
+    return sent.ok() ? sent.value() : std::string();
   }();
   const raft::LogIndex at = m->AppliedIndex();
   m.reset();

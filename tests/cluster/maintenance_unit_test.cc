@@ -13,6 +13,7 @@
 #include "server/backup.h"
 #include "server/command.pb.h"
 #include "server/kv_machine.h"
+#include "server/snapshot_files.h"
 #include "server/snapshot_image.h"
 #include "test_files.h"
 
@@ -198,8 +199,10 @@ TEST(Alarms, NoSpaceRefusesPutsNotDeletesUntilDisarmedAndSurvivesReopenAndSnapsh
   EXPECT_EQ(m->AppliedIndex(), raft::LogIndex(9));
 
   // The alarm is part of the store: it survives a restart and travels in snapshots.
-  auto image = m->Snapshot();
-  ASSERT_TRUE(image.ok());
+  auto descriptor = m->Snapshot();
+  ASSERT_TRUE(descriptor.ok());
+  auto image = ReadSnapshotFile(m->snapshots_dir(), descriptor.value());  // what a peer is sent
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
   a.value().reset();
   auto reopened = KvMachine::Open(o);
   ASSERT_TRUE(reopened.ok());

@@ -4,12 +4,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
+#include "base/assert.h"
 #include "server/command.pb.h"
 #include "server/config.h"
 #include "server/kv_machine.h"
 #include "server/log.h"
 #include "server/member_id.h"
+#include "server/snapshot_files.h"
 #include "server/snapshot_image.h"
 #include "test_files.h"
 
@@ -148,7 +151,10 @@ TEST(KvMachine, ApplySnapshotRestore) {
   ASSERT_FALSE(std::any_cast<ApplyOutcome>(&r)->ok());
   EXPECT_EQ(m.AppliedIndex(), raft::LogIndex(4));
 
-  auto image = m.Snapshot();
+  auto descriptor = m.Snapshot();
+  ASSERT_TRUE(descriptor.ok()) << descriptor.status().ToString();
+  // Another member gets the image itself; a whole image (as old WAL records hold) restores too.
+  auto image = ReadSnapshotFile(m.snapshots_dir(), descriptor.value());
   ASSERT_TRUE(image.ok()) << image.status().ToString();
 
   KvMachineOptions ob = o;
@@ -186,6 +192,112 @@ TEST(KvMachine, SnapshotTooLargeIsRefusedThenRetriedLater) {
   (void)m.value()->Apply(raft::LogIndex(1), PutCommand("k", "v"));
   EXPECT_EQ(m.value()->Snapshot().status().code(), ErrorCode::kLimitExceeded);
   EXPECT_FALSE(fs::exists(o.dir + ".checkpoint"));
+}
+
+uint32_t HashOf(const KvMachine& m) {
+  auto h = m.Read([](const mvcc::Store& s) { return s.HashKV(0); });
+  SYNOD_ASSERT(h.ok(), "HashKV");
+  return h.value().hash;
+}
+
+size_t ImageFiles(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ".img" ? 1 : 0;
+  return n;
+}
+
+// The image goes to a file and the Raft snapshot carries a small descriptor, so a store far
+// above the WAL's 8 MiB record limit still snapshots, and a fresh member restores from it.
+TEST(KvMachine, LargeSnapshotGoesToAFile) {
+  TempDir dir;
+  KvMachineOptions o;
+  o.dir = dir.path() + "/a/kv";
+  fs::create_directories(dir.path() + "/a");
+  auto a = KvMachine::Open(o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  KvMachine& m = *a.value();
+  uint64_t index = 1;
+  m.ApplyEmpty(raft::LogIndex(index));
+  std::mt19937_64 random(7);  // values RocksDB cannot compress
+  std::string value(4096, '\0');
+  for (int i = 0; i < 3000; ++i) {  // 12 MiB of values
+    for (char& c : value) c = static_cast<char>(random());
+    (void)m.Apply(raft::LogIndex(++index), PutCommand("key" + std::to_string(i), value));
+  }
+  auto descriptor = m.Snapshot();
+  ASSERT_TRUE(descriptor.ok()) << descriptor.status().ToString();
+  EXPECT_TRUE(IsSnapshotDescriptor(descriptor.value()));
+  EXPECT_LT(descriptor.value().size(), 100u);
+  const std::string file = m.snapshots_dir() + "/" + SnapshotFileName(index, false);
+  EXPECT_GT(fs::file_size(file), size_t{8} << 20);
+
+  // A fresh member is sent the image and keeps it as a received file (as the server does).
+  KvMachineOptions ob = o;
+  ob.dir = dir.path() + "/b/kv";
+  fs::create_directories(dir.path() + "/b");
+  auto b = KvMachine::Open(ob);
+  ASSERT_TRUE(b.ok());
+  std::vector<raft::Message> sent(1);
+  sent[0].type = raft::MessageType::kSnapshot;
+  sent[0].to = raft::NodeId(2);
+  sent[0].snapshot.emplace();
+  sent[0].snapshot->metadata.index = raft::LogIndex(index);
+  sent[0].snapshot->data = raft::Payload(descriptor.value());
+  auto never = [](raft::NodeId, const Status& why) { ADD_FAILURE() << why.ToString(); };
+  LoadSnapshotImages(m.snapshots_dir(), sent, never);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].snapshot->data.size(), fs::file_size(file));
+  StoreSnapshotImages(b.value()->snapshots_dir(), sent, never);
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_TRUE(IsSnapshotDescriptor(sent[0].snapshot->data.view()));
+  // A restart before the install (the WAL holds the descriptor, the store is behind it): Open
+  // keeps the received file and Node::Init's Restore reads it.
+  b.value().reset();
+  b = KvMachine::Open(ob);
+  ASSERT_TRUE(b.ok());
+  Status s = b.value()->Restore(sent[0].snapshot->data.view(), raft::LogIndex(index));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(b.value()->AppliedIndex(), raft::LogIndex(index));
+  EXPECT_EQ(HashOf(*b.value()), HashOf(m));
+}
+
+TEST(KvMachine, SnapshotFilesKeepTheTwoNewestAndMissingOnesAreNamed) {
+  TempDir dir;
+  KvMachineOptions o;
+  o.dir = dir.path() + "/kv";
+  auto opened = KvMachine::Open(o);
+  ASSERT_TRUE(opened.ok());
+  KvMachine& m = *opened.value();
+  std::vector<std::string> descriptors;
+  for (uint64_t i = 1; i <= 4; ++i) {
+    (void)m.Apply(raft::LogIndex(i), PutCommand("k", std::to_string(i)));
+    auto d = m.Snapshot();
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    descriptors.push_back(d.value());
+  }
+  EXPECT_EQ(ImageFiles(m.snapshots_dir()), 2u);
+  EXPECT_TRUE(fs::exists(m.snapshots_dir() + "/4.img"));
+  EXPECT_TRUE(fs::exists(m.snapshots_dir() + "/3.img"));
+  // A received image above the applied index is kept: the node may still install it.
+  ASSERT_TRUE(WriteSnapshotFile(m.snapshots_dir(), SnapshotFileName(9, true), "x").ok());
+  (void)m.Apply(raft::LogIndex(5), PutCommand("k", "5"));
+  ASSERT_TRUE(m.Snapshot().ok());
+  EXPECT_EQ(ImageFiles(m.snapshots_dir()), 3u);
+  EXPECT_TRUE(fs::exists(m.snapshots_dir() + "/recv-9.img"));
+
+  // A descriptor whose file is gone: the error names the file.
+  Status s = m.Restore(descriptors[0], raft::LogIndex(1));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find(m.snapshots_dir() + "/1.img"), std::string::npos) << s.ToString();
+  // A damaged file fails on the image's checksum, before the store is touched.
+  const std::string path = m.snapshots_dir() + "/4.img";
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(path) / 2));
+    f.put('\xff');
+  }
+  EXPECT_EQ(m.Restore(descriptors[3], raft::LogIndex(4)).code(), ErrorCode::kCorruption);
+  EXPECT_EQ(m.AppliedIndex(), raft::LogIndex(5));
 }
 
 TEST(Log, JsonEscape) {

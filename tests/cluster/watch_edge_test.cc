@@ -5,6 +5,7 @@
 #include "mvcc/test_util.h"
 #include "server/command.pb.h"
 #include "server/kv_machine.h"
+#include "server/snapshot_files.h"
 #include "server/watch_convert.h"
 #include "server/watch_hub.h"
 
@@ -65,7 +66,9 @@ TEST(WatchHubKvMachine, AppliesAndSnapshotInstallsReachWatchers) {
   EXPECT_EQ(a->hub->revision(), 3);
 
   auto b = open("b");
-  auto image = a->kv->Snapshot();
+  auto descriptor = a->kv->Snapshot();
+  ASSERT_TRUE(descriptor.ok()) << descriptor.status().ToString();
+  auto image = ReadSnapshotFile(a->kv->snapshots_dir(), descriptor.value());  // as sent to b
   ASSERT_TRUE(image.ok()) << image.status().ToString();
   ASSERT_TRUE(b->kv->Restore(image.value(), raft::LogIndex(2)).ok());
   EXPECT_EQ(b->hub->revision(), 3);

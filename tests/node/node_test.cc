@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <any>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -44,6 +45,8 @@ class MapMachine : public StateMachine {
   }
   Result<std::string> Snapshot() override {
     std::lock_guard<std::mutex> lock(mu_);
+    ++snapshot_calls;
+    if (fail_snapshots) return Status(ErrorCode::kLimitExceeded, "snapshot refused by the test");
     std::string out;
     for (const auto& [k, v] : map_) out += k + "=" + v + "\n";
     return out;
@@ -60,6 +63,9 @@ class MapMachine : public StateMachine {
     applied_ = index;
     return Status::Ok();
   }
+  std::atomic<bool> fail_snapshots{false};
+  std::atomic<int> snapshot_calls{0};
+
   std::string Get(const std::string& k) const {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = map_.find(k);
@@ -223,6 +229,27 @@ TEST(Node, SnapshotsCompactTheLogAndRestartRestoresFromThem) {
   ASSERT_TRUE(c.BarrierEventually(follower).ok());
   EXPECT_EQ(c.machine(follower).Get("k0"), "v");
   EXPECT_EQ(c.machine(follower).Get("k59"), "v");
+}
+
+// A failing snapshot is not tried again on every Ready (each try logs): the next waits a
+// quarter of snapshot_count entries.
+TEST(Node, FailedSnapshotIsRetriedAfterMoreEntriesNotEveryReady) {
+  Cluster c(1, /*snapshot_count=*/20);
+  c.machine(1).fail_snapshots = true;
+  ASSERT_EQ(c.WaitLeader(), 1);
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(c.Put(1, "k" + std::to_string(i) + "=v").ok());
+  std::this_thread::sleep_for(100ms);  // idle Readies (heartbeats) would try again too
+  const int calls = c.machine(1).snapshot_calls.load();
+  EXPECT_GE(calls, 2);
+  EXPECT_LE(calls, 60 / 5 + 1) << "retried on every Ready";
+  EXPECT_EQ(c.node(1).Info().snapshot_index, LogIndex(1)) << "the log was compacted anyway";
+  c.machine(1).fail_snapshots = false;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Put(1, "m" + std::to_string(i) + "=v").ok());
+  const auto end = std::chrono::steady_clock::now() + 2s;
+  while (c.node(1).Info().snapshot_index == LogIndex(1) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GT(c.node(1).Info().snapshot_index, LogIndex(1)) << "snapshots resume";
 }
 
 TEST(Node, NoQuorumMeansTimeoutNotSuccess) {

@@ -1,0 +1,178 @@
+#include "server/snapshot_files.h"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "storage/file.h"
+
+namespace synod::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kImageSuffix = ".img";
+constexpr std::string_view kReceivedPrefix = "recv-";
+constexpr std::string_view kTempMarker = ".tmp.";
+
+// The index in an image file's name; nullopt for any other file.
+std::optional<uint64_t> IndexOfName(std::string_view name) {
+  if (!name.ends_with(kImageSuffix)) return std::nullopt;
+  name.remove_suffix(kImageSuffix.size());
+  if (name.starts_with(kReceivedPrefix)) name.remove_prefix(kReceivedPrefix.size());
+  uint64_t index = 0;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), index);
+  if (ec != std::errc() || end != name.data() + name.size() || name.empty()) return std::nullopt;
+  return index;
+}
+
+bool ValidName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\n') == std::string::npos;
+}
+
+}  // namespace
+
+bool IsSnapshotDescriptor(std::string_view data) {
+  return data.starts_with(kSnapshotFileMagic);
+}
+
+std::string SnapshotFileName(uint64_t index, bool received) {
+  return (received ? std::string(kReceivedPrefix) : std::string()) + std::to_string(index) +
+         std::string(kImageSuffix);
+}
+
+Result<std::string> WriteSnapshotFile(const std::string& dir, const std::string& name,
+                                      std::string_view image) {
+  if (!ValidName(name)) return Status(ErrorCode::kInvalidArgument, "bad snapshot file name");
+  Status s = storage::CreateDirectories(dir);
+  if (!s.ok()) return s;
+  // Unique: two peers' connections may write the same received index at once.
+  static std::atomic<uint64_t> temp_counter{0};
+  const std::string path = dir + "/" + name;
+  const std::string temp = path + std::string(kTempMarker) + std::to_string(++temp_counter);
+  {
+    auto file = storage::File::OpenReadWrite(temp, /*create=*/true);
+    if (!file.ok()) return file.status();
+    if (s = file.value().WriteAt(0, image); !s.ok()) return s;
+    if (s = file.value().DataSync(); !s.ok()) return s;
+  }
+  if (s = storage::RenameFile(temp, path); !s.ok()) return s;
+  if (s = storage::SyncDirectory(dir); !s.ok()) return s;
+  return std::string(kSnapshotFileMagic) + name + "\n" + std::to_string(image.size()) + "\n";
+}
+
+Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view descriptor) {
+  auto bad = [&](const std::string& why) {
+    return Status(ErrorCode::kCorruption, "snapshot descriptor: " + why);
+  };
+  if (!IsSnapshotDescriptor(descriptor)) return bad("bad header");
+  std::string_view rest = descriptor.substr(kSnapshotFileMagic.size());
+  const size_t nl = rest.find('\n');
+  if (nl == std::string_view::npos) return bad("no file name");
+  const std::string_view name = rest.substr(0, nl);
+  if (!ValidName(name)) return bad("bad file name");
+  rest.remove_prefix(nl + 1);
+  uint64_t size = 0;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), size);
+  const std::string_view after(end, static_cast<size_t>(rest.data() + rest.size() - end));
+  if (ec != std::errc() || end == rest.data() || after != "\n") return bad("bad size");
+  const std::string path = dir + "/" + std::string(name);
+  auto file = storage::File::OpenReadWrite(path, /*create=*/false);
+  if (!file.ok()) {
+    return Status(ErrorCode::kIoError, "snapshot image file " + path +
+                                           " missing or unreadable: " + file.status().ToString());
+  }
+  auto actual = file.value().Size();
+  if (!actual.ok()) return actual.status();
+  if (actual.value() != size) {
+    return Status(ErrorCode::kCorruption, "snapshot image file " + path + " holds " +
+                                              std::to_string(actual.value()) + " bytes, expected " +
+                                              std::to_string(size));
+  }
+  std::string image(size, '\0');
+  Status s = file.value().ReadAt(0, std::span<char>(image.data(), image.size()));
+  if (!s.ok()) return Status(ErrorCode::kIoError, "read " + path + ": " + s.ToString());
+  return image;
+}
+
+Result<size_t> PruneSnapshotFiles(const std::string& dir, uint64_t applied) {
+  auto names = storage::ListDirectory(dir);
+  if (!names.ok()) return names.status();
+  std::vector<std::pair<uint64_t, std::string>> held;  // at or below `applied`
+  for (const std::string& name : names.value()) {
+    const auto index = IndexOfName(name);
+    if (index && *index <= applied) held.emplace_back(*index, name);
+  }
+  std::sort(held.begin(), held.end());
+  // Keep the two newest indexes (a received and a taken file of one index count as one).
+  std::vector<uint64_t> kept;
+  for (auto it = held.rbegin(); it != held.rend() && kept.size() < 2; ++it) {
+    if (kept.empty() || kept.back() != it->first) kept.push_back(it->first);
+  }
+  size_t removed = 0;
+  for (const auto& [index, name] : held) {
+    if (std::find(kept.begin(), kept.end(), index) != kept.end()) continue;
+    Status s = storage::RemoveFile(dir + "/" + name);
+    if (!s.ok()) return s;
+    ++removed;
+  }
+  return removed;
+}
+
+Status RemoveSnapshotTempFiles(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return Status::Ok();
+  auto names = storage::ListDirectory(dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : names.value()) {
+    if (name.find(kTempMarker) == std::string::npos) continue;
+    Status s = storage::RemoveFile(dir + "/" + name);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+void LoadSnapshotImages(const std::string& dir, std::vector<raft::Message>& messages,
+                        const SnapshotDropped& dropped) {
+  std::erase_if(messages, [&](raft::Message& m) {
+    if (m.type != raft::MessageType::kSnapshot || !m.snapshot) return false;
+    if (!IsSnapshotDescriptor(m.snapshot->data.view())) return false;
+    auto image = ReadSnapshotFile(dir, m.snapshot->data.view());
+    if (!image.ok()) {
+      dropped(m.to, image.status());
+      return true;
+    }
+    m.snapshot->data = raft::Payload(std::move(image.value()));
+    return false;
+  });
+}
+
+void StoreSnapshotImages(const std::string& dir, std::vector<raft::Message>& messages,
+                         const SnapshotDropped& dropped) {
+  std::erase_if(messages, [&](raft::Message& m) {
+    if (m.type != raft::MessageType::kSnapshot || !m.snapshot) return false;
+    // Empty: the bootstrap snapshot; a descriptor would name a file of the sender's disk.
+    const std::string_view data = m.snapshot->data.view();
+    if (data.empty()) return false;
+    if (IsSnapshotDescriptor(data)) {
+      dropped(m.from, Status(ErrorCode::kCorruption, "a snapshot descriptor came over the wire"));
+      return true;
+    }
+    auto descriptor =
+        WriteSnapshotFile(dir, SnapshotFileName(m.snapshot->metadata.index.value, true), data);
+    if (!descriptor.ok()) {
+      dropped(m.from, descriptor.status());
+      return true;
+    }
+    m.snapshot->data = raft::Payload(std::move(descriptor.value()));
+    return false;
+  });
+}
+
+}  // namespace synod::server
