@@ -218,6 +218,14 @@ Status Server::Impl::OpenNode() {
     });
     if (!m.empty()) node_->Deliver(std::move(m));
   };
+  // Snapshot images stream from and to files (snapshot_files.h), a chunk at a time, on the
+  // transport's thread: the node's loop never reads or holds a whole image.
+  cb.open_snapshot_source = [this](const raft::Message& m) {
+    return OpenSnapshotFileSource(kv_->snapshots_dir(), m.snapshot->data.view());
+  };
+  cb.open_snapshot_sink = [this](const raft::Message& m, uint64_t) {
+    return CreateSnapshotFileSink(kv_->snapshots_dir(), m.snapshot->metadata.index.value);
+  };
   cb.on_unreachable = [this](raft::NodeId peer) { node_->ReportUnreachable(peer); };
   cb.on_snapshot_status = [this](raft::NodeId peer, bool ok) { node_->ReportSnapshot(peer, ok); };
   cb.on_log = [](std::string_view m) { Log(LogLevel::kInfo, "transport", m); };
@@ -248,15 +256,8 @@ Status Server::Impl::OpenNode() {
   // etcd's request timeout: enough for a leader change to finish before the client hears of
   // a failure.
   no.request_timeout = std::chrono::milliseconds(5000 + 2 * config_.election_timeout_ms);
-  no.send = [this, t = transport_.get()](std::vector<raft::Message> m) {
-    // The node's snapshots name image files: the peer gets the image itself.
-    LoadSnapshotImages(kv_->snapshots_dir(), m, [this](raft::NodeId peer, const Status& why) {
-      Log(LogLevel::kWarn, "snapshot",
-          "cannot send a snapshot to " + std::to_string(peer.value) + ": " + why.ToString());
-      node_->ReportSnapshot(peer, false);
-    });
-    if (!m.empty()) t->Send(std::move(m));
-  };
+  // The node's snapshots name image files, which the transport streams to the peer.
+  no.send = [t = transport_.get()](std::vector<raft::Message> m) { t->Send(std::move(m)); };
   no.log = [](std::string_view m) { Log(LogLevel::kInfo, "raft", m); };
   no.join_existing = config_.initial_cluster_state == ClusterState::kExisting;
   no.on_removed = [this] { removed_.store(true); };

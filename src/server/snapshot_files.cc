@@ -47,27 +47,14 @@ std::string SnapshotFileName(uint64_t index, bool received) {
          std::string(kImageSuffix);
 }
 
-Result<std::string> WriteSnapshotFile(const std::string& dir, const std::string& name,
-                                      std::string_view image) {
-  if (!ValidName(name)) return Status(ErrorCode::kInvalidArgument, "bad snapshot file name");
-  Status s = storage::CreateDirectories(dir);
-  if (!s.ok()) return s;
-  // Unique: two peers' connections may write the same received index at once.
-  static std::atomic<uint64_t> temp_counter{0};
-  const std::string path = dir + "/" + name;
-  const std::string temp = path + std::string(kTempMarker) + std::to_string(++temp_counter);
-  {
-    auto file = storage::File::OpenReadWrite(temp, /*create=*/true);
-    if (!file.ok()) return file.status();
-    if (s = file.value().WriteAt(0, image); !s.ok()) return s;
-    if (s = file.value().DataSync(); !s.ok()) return s;
-  }
-  if (s = storage::RenameFile(temp, path); !s.ok()) return s;
-  if (s = storage::SyncDirectory(dir); !s.ok()) return s;
-  return std::string(kSnapshotFileMagic) + name + "\n" + std::to_string(image.size()) + "\n";
-}
+namespace {
 
-Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view descriptor) {
+struct Described {
+  std::string name;
+  uint64_t size = 0;
+};
+
+Result<Described> ParseDescriptor(std::string_view descriptor) {
   auto bad = [&](const std::string& why) {
     return Status(ErrorCode::kCorruption, "snapshot descriptor: " + why);
   };
@@ -82,7 +69,16 @@ Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view de
   const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), size);
   const std::string_view after(end, static_cast<size_t>(rest.data() + rest.size() - end));
   if (ec != std::errc() || end == rest.data() || after != "\n") return bad("bad size");
-  const std::string path = dir + "/" + std::string(name);
+  return Described{std::string(name), size};
+}
+
+std::string Descriptor(const std::string& name, uint64_t size) {
+  return std::string(kSnapshotFileMagic) + name + "\n" + std::to_string(size) + "\n";
+}
+
+// The described file, opened and checked to hold the size the descriptor says.
+Result<storage::File> OpenDescribed(const std::string& dir, const Described& d) {
+  const std::string path = dir + "/" + d.name;
   auto file = storage::File::OpenReadWrite(path, /*create=*/false);
   if (!file.ok()) {
     return Status(ErrorCode::kIoError, "snapshot image file " + path +
@@ -90,15 +86,119 @@ Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view de
   }
   auto actual = file.value().Size();
   if (!actual.ok()) return actual.status();
-  if (actual.value() != size) {
+  if (actual.value() != d.size) {
     return Status(ErrorCode::kCorruption, "snapshot image file " + path + " holds " +
                                               std::to_string(actual.value()) + " bytes, expected " +
-                                              std::to_string(size));
+                                              std::to_string(d.size));
   }
-  std::string image(size, '\0');
+  return std::move(file.value());
+}
+
+std::string TempName(const std::string& path) {
+  // Unique: two peers' connections may write the same received index at once.
+  static std::atomic<uint64_t> temp_counter{0};
+  return path + std::string(kTempMarker) + std::to_string(++temp_counter);
+}
+
+// Makes a written temporary file the image file `path`: flushed, renamed, directory synced.
+Status Publish(storage::File& file, const std::string& temp, const std::string& path,
+               const std::string& dir) {
+  Status s = file.DataSync();
+  if (!s.ok()) return s;
+  if (s = storage::RenameFile(temp, path); !s.ok()) return s;
+  return storage::SyncDirectory(dir);
+}
+
+class FileSource final : public transport::SnapshotSource {
+ public:
+  FileSource(storage::File file, uint64_t size) : file_(std::move(file)), size_(size) {}
+  uint64_t size() const override { return size_; }
+  Status ReadAt(uint64_t offset, std::span<char> out) override {
+    return file_.ReadAt(offset, out);
+  }
+
+ private:
+  storage::File file_;
+  const uint64_t size_;
+};
+
+class FileSink final : public transport::SnapshotSink {
+ public:
+  FileSink(std::string dir, std::string name, std::string temp, storage::File file)
+      : dir_(std::move(dir)), name_(std::move(name)), temp_(std::move(temp)), file_(std::move(file)) {}
+  ~FileSink() override {
+    if (!finished_) (void)storage::RemoveFile(temp_);
+  }
+  Status Append(std::string_view bytes) override {
+    Status s = file_.WriteAt(written_, bytes);
+    if (s.ok()) written_ += bytes.size();
+    return s;
+  }
+  Result<std::string> Finish() override {
+    Status s = Publish(file_, temp_, dir_ + "/" + name_, dir_);
+    if (!s.ok()) return s;
+    finished_ = true;
+    return Descriptor(name_, written_);
+  }
+
+ private:
+  const std::string dir_, name_, temp_;
+  storage::File file_;
+  uint64_t written_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+Result<std::string> WriteSnapshotFile(const std::string& dir, const std::string& name,
+                                      std::string_view image) {
+  if (!ValidName(name)) return Status(ErrorCode::kInvalidArgument, "bad snapshot file name");
+  Status s = storage::CreateDirectories(dir);
+  if (!s.ok()) return s;
+  const std::string path = dir + "/" + name;
+  const std::string temp = TempName(path);
+  auto file = storage::File::OpenReadWrite(temp, /*create=*/true);
+  if (!file.ok()) return file.status();
+  if (s = file.value().WriteAt(0, image); s.ok()) s = Publish(file.value(), temp, path, dir);
+  if (!s.ok()) {
+    (void)storage::RemoveFile(temp);
+    return s;
+  }
+  return Descriptor(name, image.size());
+}
+
+Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view descriptor) {
+  auto d = ParseDescriptor(descriptor);
+  if (!d.ok()) return d.status();
+  auto file = OpenDescribed(dir, d.value());
+  if (!file.ok()) return file.status();
+  std::string image(d.value().size, '\0');
   Status s = file.value().ReadAt(0, std::span<char>(image.data(), image.size()));
-  if (!s.ok()) return Status(ErrorCode::kIoError, "read " + path + ": " + s.ToString());
+  if (!s.ok()) return Status(ErrorCode::kIoError, "read " + dir + "/" + d.value().name + ": " + s.ToString());
   return image;
+}
+
+Result<std::unique_ptr<transport::SnapshotSource>> OpenSnapshotFileSource(const std::string& dir,
+                                                                          std::string_view data) {
+  if (!IsSnapshotDescriptor(data)) return std::unique_ptr<transport::SnapshotSource>();
+  auto d = ParseDescriptor(data);
+  if (!d.ok()) return d.status();
+  auto file = OpenDescribed(dir, d.value());
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<transport::SnapshotSource>(
+      std::make_unique<FileSource>(std::move(file.value()), d.value().size));
+}
+
+Result<std::unique_ptr<transport::SnapshotSink>> CreateSnapshotFileSink(const std::string& dir,
+                                                                        uint64_t index) {
+  Status s = storage::CreateDirectories(dir);
+  if (!s.ok()) return s;
+  const std::string name = SnapshotFileName(index, /*received=*/true);
+  const std::string temp = TempName(dir + "/" + name);
+  auto file = storage::File::OpenReadWrite(temp, /*create=*/true);
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<transport::SnapshotSink>(
+      std::make_unique<FileSink>(dir, name, temp, std::move(file.value())));
 }
 
 Result<size_t> PruneSnapshotFiles(const std::string& dir, uint64_t applied) {
@@ -138,21 +238,6 @@ Status RemoveSnapshotTempFiles(const std::string& dir) {
   return Status::Ok();
 }
 
-void LoadSnapshotImages(const std::string& dir, std::vector<raft::Message>& messages,
-                        const SnapshotDropped& dropped) {
-  std::erase_if(messages, [&](raft::Message& m) {
-    if (m.type != raft::MessageType::kSnapshot || !m.snapshot) return false;
-    if (!IsSnapshotDescriptor(m.snapshot->data.view())) return false;
-    auto image = ReadSnapshotFile(dir, m.snapshot->data.view());
-    if (!image.ok()) {
-      dropped(m.to, image.status());
-      return true;
-    }
-    m.snapshot->data = raft::Payload(std::move(image.value()));
-    return false;
-  });
-}
-
 void StoreSnapshotImages(const std::string& dir, std::vector<raft::Message>& messages,
                          const SnapshotDropped& dropped) {
   std::erase_if(messages, [&](raft::Message& m) {
@@ -161,7 +246,13 @@ void StoreSnapshotImages(const std::string& dir, std::vector<raft::Message>& mes
     const std::string_view data = m.snapshot->data.view();
     if (data.empty()) return false;
     if (IsSnapshotDescriptor(data)) {
-      dropped(m.from, Status(ErrorCode::kCorruption, "a snapshot descriptor came over the wire"));
+      // Streamed: the transport's sink (CreateSnapshotFileSink) wrote the received file of
+      // this index. A descriptor naming any other file did not come from it.
+      auto d = ParseDescriptor(data);
+      const std::string expected = SnapshotFileName(m.snapshot->metadata.index.value, true);
+      if (d.ok() && d.value().name == expected) return false;
+      dropped(m.from, Status(ErrorCode::kCorruption,
+                             "a snapshot descriptor not naming " + expected + " came over the wire"));
       return true;
     }
     auto descriptor =

@@ -12,12 +12,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
 #include "raft/types.h"
+#include "transport/snapshot_stream.h"
 
 namespace synod::server {
 
@@ -47,13 +49,20 @@ Status RemoveSnapshotTempFiles(const std::string& dir);
 // Told of a kSnapshot message dropped: to (sending) or from (receiving) whom, and why.
 using SnapshotDropped = std::function<void(raft::NodeId peer, const Status& why)>;
 
-// Sending: each kSnapshot message's descriptor is replaced by the bytes of the file it names
-// in `dir`; a message whose file cannot be read is removed and `dropped` told.
-void LoadSnapshotImages(const std::string& dir, std::vector<raft::Message>& messages,
-                        const SnapshotDropped& dropped);
-// Receiving: each kSnapshot message holding a whole image has it written to a file in `dir`
-// (SnapshotFileName(index, received)) and replaced by the descriptor naming it; a message
-// whose image cannot be written is removed and `dropped` told.
+// Streaming (transport/snapshot_stream.h). Sending: the file in `dir` a snapshot's data names,
+// or nullptr when the data is not a descriptor (an inline image, such as the empty bootstrap
+// snapshot). Errors name the path.
+Result<std::unique_ptr<transport::SnapshotSource>> OpenSnapshotFileSource(const std::string& dir,
+                                                                          std::string_view data);
+// Receiving: a temporary file in `dir` that Finish makes SnapshotFileName(index, true), durably,
+// returning the descriptor naming it; dropped unfinished, the file is removed.
+Result<std::unique_ptr<transport::SnapshotSink>> CreateSnapshotFileSink(const std::string& dir,
+                                                                        uint64_t index);
+
+// Receiving: each kSnapshot message holding a whole image inline has it written to a file in
+// `dir` (SnapshotFileName(index, received)) and replaced by the descriptor naming it; one a
+// sink streamed into that file already carries its descriptor and stays. A message whose image
+// cannot be written, or whose descriptor names another file, is removed and `dropped` told.
 void StoreSnapshotImages(const std::string& dir, std::vector<raft::Message>& messages,
                          const SnapshotDropped& dropped);
 

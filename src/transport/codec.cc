@@ -114,12 +114,66 @@ EncodeResult BatchEncoder::Append(std::span<const raft::Message> messages,
   return result;
 }
 
+void BatchEncoder::AppendStreamedSnapshot(const raft::Message& m, uint64_t image_bytes,
+                                          std::string* out) {
+  SYNOD_ASSERT(m.type == raft::MessageType::kSnapshot && m.snapshot && image_bytes > 0,
+               "only a snapshot message announces a streamed image");
+  MessageToProto(m, scratch_.get());
+  scratch_->mutable_snapshot()->clear_data();
+  scratch_->mutable_snapshot()->set_streamed_bytes(image_bytes);
+  const size_t at = BeginFrame(out);
+  AppendMessageField(*scratch_, scratch_->ByteSizeLong(), out);
+  EndFrame(at, out);
+  scratch_->clear_snapshot();
+}
+
+void BatchEncoder::AppendChunk(const SnapshotChunkView& chunk, std::string* out) {
+  raftpb::Batch batch;
+  raftpb::SnapshotChunk* pc = batch.mutable_chunk();
+  pc->set_offset(chunk.offset);
+  pc->set_data(chunk.data.data(), chunk.data.size());
+  pc->set_last(chunk.last);
+  pc->set_image_crc32c(chunk.image_crc32c);
+  const size_t at = BeginFrame(out);
+  const bool ok = batch.AppendToString(out);
+  SYNOD_ASSERT(ok, "serializing a snapshot chunk failed");
+  EndFrame(at, out);
+}
+
 BatchDecoder::BatchDecoder() : batch_(std::make_unique<raftpb::Batch>()) {}
 BatchDecoder::~BatchDecoder() = default;
 
 Status BatchDecoder::Decode(std::string_view payload, std::vector<raft::Message>* out) {
+  FrameExtras extras;
+  Status s = Decode(payload, out, &extras);
+  if (s.ok() && (extras.streamed_bytes != 0 || extras.chunk)) {
+    out->resize(out->size() - (extras.streamed_bytes != 0 ? 1 : 0));
+    return Status(ErrorCode::kCorruption, "a streamed snapshot where none is expected");
+  }
+  return s;
+}
+
+Status BatchDecoder::Decode(std::string_view payload, std::vector<raft::Message>* out,
+                            FrameExtras* extras) {
+  *extras = FrameExtras{};
   if (!batch_->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return Status(ErrorCode::kCorruption, "frame payload is not a raftpb.Batch");
+  }
+  if (batch_->has_chunk()) {
+    if (batch_->messages_size() != 0) {
+      return Status(ErrorCode::kCorruption, "a frame holds both messages and a snapshot chunk");
+    }
+    const raftpb::SnapshotChunk& pc = batch_->chunk();
+    extras->chunk = SnapshotChunkView{pc.offset(), pc.data(), pc.last(), pc.image_crc32c()};
+    return Status::Ok();
+  }
+  for (const raftpb::Message& pm : batch_->messages()) {
+    if (!pm.has_snapshot() || pm.snapshot().streamed_bytes() == 0) continue;
+    if (batch_->messages_size() != 1 || pm.type() != raftpb::MSG_SNAPSHOT ||
+        !pm.snapshot().data().empty()) {
+      return Status(ErrorCode::kCorruption, "a streamed snapshot not alone in its frame");
+    }
+    extras->streamed_bytes = pm.snapshot().streamed_bytes();
   }
   const size_t first = out->size();
   out->reserve(first + batch_->messages_size());

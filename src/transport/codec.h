@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,6 +50,22 @@ struct EncodeResult {
   std::vector<size_t> oversized;
 };
 
+// One piece of a streamed snapshot image (raft_wire.proto SnapshotChunk).
+struct SnapshotChunkView {
+  uint64_t offset = 0;
+  std::string_view data;  // decoded: valid until the decoder's next call
+  bool last = false;
+  uint32_t image_crc32c = 0;  // meaningful on the last chunk
+};
+
+// What a decoded frame carries besides ordinary messages.
+struct FrameExtras {
+  // Nonzero: the frame's only message is a kSnapshot whose image (this many bytes) follows
+  // as chunks; its snapshot data is empty.
+  uint64_t streamed_bytes = 0;
+  std::optional<SnapshotChunkView> chunk;  // a chunk frame holds no messages
+};
+
 // Writes Batch frames. Keeps one protobuf message between calls, so that in a steady stream
 // the conversion reuses its entries and buffers instead of allocating them per message.
 class BatchEncoder {
@@ -64,6 +81,12 @@ class BatchEncoder {
   EncodeResult Append(std::span<const raft::Message> messages, const FrameLimits& limits,
                       std::string* out);
 
+  // A frame holding kSnapshot message `m` alone, announcing that its image (`image_bytes`,
+  // > 0) follows as chunks; the image bytes in `m`, if any, are not written.
+  void AppendStreamedSnapshot(const raft::Message& m, uint64_t image_bytes, std::string* out);
+  // A frame holding one chunk.
+  void AppendChunk(const SnapshotChunkView& chunk, std::string* out);
+
  private:
   std::unique_ptr<raftpb::Message> scratch_;
 };
@@ -77,8 +100,10 @@ class BatchDecoder {
   BatchDecoder& operator=(const BatchDecoder&) = delete;
 
   // Appends the payload's messages to `out`. kCorruption if it is not a Batch synod writes;
-  // `out` is then unchanged.
+  // `out` is then unchanged. The second form also takes streamed snapshots and chunks, which
+  // the first refuses.
   Status Decode(std::string_view payload, std::vector<raft::Message>* out);
+  Status Decode(std::string_view payload, std::vector<raft::Message>* out, FrameExtras* extras);
 
  private:
   std::unique_ptr<raftpb::Batch> batch_;

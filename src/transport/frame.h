@@ -22,7 +22,7 @@
 namespace synod::transport {
 
 // Bumped for any change an older reader must refuse (see raft_wire.proto).
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;  // 2: streamed snapshots
 inline constexpr size_t kFrameHeaderBytes = 8;
 // The length field is a u32; limits above this cannot be expressed on the wire.
 inline constexpr size_t kFrameLengthMax = 0xffffffffu;

@@ -109,7 +109,57 @@ void Transport::Impl::Deliver(raft::NodeId from, std::vector<raft::Message> mess
     c.msgs_received += messages.size();
     c.bytes_received += bytes;
   }
-  if (!stopping_ && callbacks_.on_message) callbacks_.on_message(std::move(messages));
+  if (!messages.empty() && !stopping_ && callbacks_.on_message) {
+    callbacks_.on_message(std::move(messages));
+  }
+}
+
+Status Transport::Impl::StartIncoming(const Handshake& h, raft::Message m, uint64_t bytes,
+                                      std::optional<SnapshotReceiver>* incoming) {
+  if (incoming->has_value()) {
+    return Status(ErrorCode::kInvalidArgument, "a snapshot announced before the last one ended");
+  }
+  if (bytes > options_.streamed_snapshot_bytes_max) {
+    return Status(ErrorCode::kLimitExceeded,
+                  "a snapshot of " + std::to_string(bytes) + " bytes, above the limit of " +
+                      std::to_string(options_.streamed_snapshot_bytes_max));
+  }
+  const std::string what = "the snapshot of " + std::to_string(bytes) + " bytes at index " +
+                           std::to_string(m.snapshot->metadata.index.value) + " from node " +
+                           std::to_string(h.from.value);
+  std::unique_ptr<SnapshotSink> sink;
+  if (!callbacks_.open_snapshot_sink) {
+    Log("discarding " + what + ": no place to keep snapshots");
+  } else if (auto opened = callbacks_.open_snapshot_sink(m, bytes); !opened.ok()) {
+    Log("discarding " + what + ": " + opened.status().ToString());
+  } else {
+    sink = std::move(opened.value());
+    Log("receiving " + what);
+  }
+  incoming->emplace(std::move(m), bytes, std::move(sink));
+  return Status::Ok();
+}
+
+Status Transport::Impl::TakeChunk(const Handshake& h, const SnapshotChunkView& chunk,
+                                  std::optional<SnapshotReceiver>* incoming,
+                                  std::vector<raft::Message>* batch) {
+  if (!incoming->has_value()) {
+    return Status(ErrorCode::kInvalidArgument, "a snapshot chunk without its snapshot");
+  }
+  Status s = (*incoming)->Add(chunk);
+  if (!s.ok() || !(*incoming)->done()) return s;
+  Result<raft::Message> m = (*incoming)->Finish();
+  const uint64_t bytes = (*incoming)->received();
+  incoming->reset();
+  if (!m.ok()) {
+    Log("dropped the snapshot of " + std::to_string(bytes) + " bytes from node " +
+        std::to_string(h.from.value) + ": " + m.status().ToString());
+    return Status::Ok();
+  }
+  Log("received a snapshot of " + std::to_string(bytes) + " bytes from node " +
+      std::to_string(h.from.value));
+  batch->push_back(std::move(m.value()));
+  return Status::Ok();
 }
 
 asio::awaitable<void> Transport::Impl::InboundLoop(SocketPtr socket) {
@@ -117,6 +167,9 @@ asio::awaitable<void> Transport::Impl::InboundLoop(SocketPtr socket) {
   FrameReader reader(kHandshakeFrameBytesMax);
   BatchDecoder decoder;
   std::optional<Handshake> hello;
+  // The streamed snapshot arriving on this connection; a connection that ends before its
+  // last chunk discards it.
+  std::optional<SnapshotReceiver> incoming;
   asio::steady_timer handshake_deadline(io_);
   ArmDeadline(handshake_deadline, options_.handshake_timeout, socket);
   Status failure;
@@ -160,17 +213,34 @@ asio::awaitable<void> Transport::Impl::InboundLoop(SocketPtr socket) {
         continue;
       }
       const size_t first = batch.size();
-      failure = decoder.Decode(payload, &batch);
+      FrameExtras extras;
+      failure = decoder.Decode(payload, &batch, &extras);
       if (!failure.ok()) break;
+      if (extras.chunk) {
+        if (payload.size() > options_.frame_bytes_max) {
+          failure = Status(ErrorCode::kLimitExceeded, "snapshot chunk above the frame limit");
+          break;
+        }
+        failure = TakeChunk(*hello, *extras.chunk, &incoming, &batch);
+        if (!failure.ok()) break;
+        batch_bytes += kFrameHeaderBytes + payload.size();
+        continue;
+      }
       failure = CheckMessages(*hello, std::span(batch).subspan(first), payload.size());
       if (!failure.ok()) {
         batch.resize(first);
         break;
       }
       batch_bytes += kFrameHeaderBytes + payload.size();
+      if (extras.streamed_bytes != 0) {
+        raft::Message announced = std::move(batch.back());
+        batch.pop_back();
+        failure = StartIncoming(*hello, std::move(announced), extras.streamed_bytes, &incoming);
+        if (!failure.ok()) break;
+      }
     }
     // Frames before a bad one passed their own checks: they are delivered.
-    if (!batch.empty()) Deliver(hello->from, std::move(batch), batch_bytes);
+    if (!batch.empty() || batch_bytes != 0) Deliver(hello->from, std::move(batch), batch_bytes);
   }
   handshake_deadline.cancel();
   socket->close(ec);

@@ -140,23 +140,32 @@ asio::awaitable<Status> Transport::Impl::WriteLoop(std::shared_ptr<Peer> peer, S
   const FrameLimits limits{options_.frame_bytes_max, options_.snapshot_frame_bytes_max};
   BatchEncoder encoder;
   std::vector<raft::Message> batch;
+  // The image being streamed to this peer: one chunk per write, after whatever messages are
+  // due, so heartbeats and votes are never stuck behind a large image.
+  std::unique_ptr<SnapshotSender> streaming;
+  auto fail = [&](Status why, const std::vector<size_t>& oversized) {
+    DropUnwritten(*peer, batch, oversized);
+    if (streaming) DropStream(*peer);
+    return why;
+  };
   std::string buffer;
   asio::error_code ec;
   for (;;) {
     batch.clear();
     std::optional<Clock::time_point> next_due;
+    bool removed = false;
     {
       std::lock_guard lock(mu_);
-      if (peer->removed) co_return Status(ErrorCode::kUnavailable, "peer removed");
-      next_due = peer->queue.TakeDue(Clock::now(), &batch);
-      peer->writer_idle = batch.empty();
+      removed = peer->removed;
+      if (!removed) next_due = peer->queue.TakeDue(Clock::now(), &batch);
+      peer->writer_idle = batch.empty() && !streaming;
     }
+    if (removed) co_return fail(Status(ErrorCode::kUnavailable, "peer removed"), {});
     if (!socket->is_open()) {
       // The messages just taken never reach the socket.
-      DropUnwritten(*peer, batch, {});
-      co_return Status(ErrorCode::kUnavailable, "connection closed by peer");
+      co_return fail(Status(ErrorCode::kUnavailable, "connection closed by peer"), {});
     }
-    if (batch.empty()) {
+    if (batch.empty() && !streaming) {
       // Woken by Send, by the first delayed message becoming due, or by WatchClose.
       peer->wake.expires_at(next_due.value_or(Clock::time_point::max()));
       co_await peer->wake.async_wait(NoThrow(ec));
@@ -166,18 +175,84 @@ asio::awaitable<Status> Transport::Impl::WriteLoop(std::shared_ptr<Peer> peer, S
     }
 
     buffer.clear();
+    std::unique_ptr<SnapshotSender> started = StartStreams(*peer, batch, streaming != nullptr);
     const EncodeResult encoded = encoder.Append(batch, limits, &buffer);
     if (!encoded.oversized.empty()) DropOversized(*peer, batch, encoded.oversized);
+    if (started) {
+      started->AppendHeader(encoder, &buffer);
+      streaming = std::move(started);
+    }
+    if (streaming) {
+      Status read = streaming->AppendNextChunk(encoder, &buffer);
+      if (!read.ok()) {
+        // The receiver holds part of the image: only closing the connection tells it to
+        // throw that away.
+        Log("cannot read the snapshot for node " + std::to_string(peer->id.value) + ": " +
+            read.ToString());
+        co_return fail(Status(ErrorCode::kUnavailable, "snapshot read failed"), encoded.oversized);
+      }
+    }
     if (buffer.empty()) continue;
     ArmDeadline(peer->deadline, options_.write_timeout, socket);
     co_await asio::async_write(*socket, asio::buffer(buffer), NoThrow(ec));
     peer->deadline.cancel();
-    if (ec) {
-      DropUnwritten(*peer, batch, encoded.oversized);
-      co_return Status(ErrorCode::kUnavailable, "write: " + ec.message());
-    }
+    if (ec) co_return fail(Status(ErrorCode::kUnavailable, "write: " + ec.message()), encoded.oversized);
     OnWritten(*peer, batch, encoded.oversized, buffer.size());
+    if (streaming && streaming->done()) {
+      OnStreamWritten(*peer, *streaming);
+      streaming.reset();
+    }
   }
+}
+
+std::unique_ptr<SnapshotSender> Transport::Impl::StartStreams(Peer& peer,
+                                                             std::vector<raft::Message>& batch,
+                                                             bool streaming) {
+  if (!callbacks_.open_snapshot_source) return nullptr;
+  std::unique_ptr<SnapshotSender> started;
+  std::erase_if(batch, [&](raft::Message& m) {
+    if (m.type != raft::MessageType::kSnapshot || !m.snapshot) return false;
+    auto source = callbacks_.open_snapshot_source(m);
+    if (source.ok() && source.value() == nullptr) return false;  // inline
+    Status why = source.ok() ? Status::Ok() : source.status();
+    // Raft sends a follower one snapshot at a time (§7); a second one while an image is
+    // still on its way is stale.
+    if (why.ok() && (streaming || started)) {
+      why = Status(ErrorCode::kUnavailable, "another snapshot is being sent");
+    } else if (why.ok() && source.value()->size() == 0) {
+      why = Status(ErrorCode::kInvalidArgument, "empty snapshot image");
+    }
+    if (!why.ok()) {
+      Log("dropped a snapshot for node " + std::to_string(peer.id.value) + ": " + why.ToString());
+      std::lock_guard lock(mu_);
+      ++counters_[peer.id].dropped_disconnected;
+      NoteDropLocked(peer.id, /*snapshot=*/true, /*unreachable=*/false);
+      return true;
+    }
+    Log("streaming a snapshot of " + std::to_string(source.value()->size()) + " bytes at index " +
+        std::to_string(m.snapshot->metadata.index.value) + " to node " +
+        std::to_string(peer.id.value));
+    started = std::make_unique<SnapshotSender>(std::move(m), std::move(source.value()),
+                                               options_.snapshot_chunk_bytes);
+    return true;
+  });
+  return started;
+}
+
+void Transport::Impl::DropStream(Peer& peer) {
+  std::lock_guard lock(mu_);
+  ++counters_[peer.id].dropped_disconnected;
+  NoteDropLocked(peer.id, /*snapshot=*/true, /*unreachable=*/true);
+}
+
+void Transport::Impl::OnStreamWritten(Peer& peer, const SnapshotSender& sent) {
+  {
+    std::lock_guard lock(mu_);
+    ++counters_[peer.id].msgs_sent;
+  }
+  Log("sent a snapshot of " + std::to_string(sent.size()) + " bytes to node " +
+      std::to_string(peer.id.value));
+  if (!stopping_ && callbacks_.on_snapshot_status) callbacks_.on_snapshot_status(peer.id, true);
 }
 
 void Transport::Impl::DropOversized(Peer& peer, const std::vector<raft::Message>& batch,
@@ -209,7 +284,8 @@ void Transport::Impl::DropUnwritten(Peer& peer, const std::vector<raft::Message>
 
 void Transport::Impl::OnWritten(Peer& peer, const std::vector<raft::Message>& batch,
                                 const std::vector<size_t>& oversized, size_t bytes) {
-  SYNOD_ASSERT(oversized.size() < batch.size(), "a write with no message in it");
+  // A write may hold only a chunk of a streamed snapshot.
+  SYNOD_ASSERT(oversized.size() <= batch.size(), "more oversized messages than messages");
   size_t snapshots = 0;
   {
     std::lock_guard lock(mu_);

@@ -18,6 +18,9 @@ void CheckOptions(const TransportOptions& o) {
   SYNOD_ASSERT(o.snapshot_frame_bytes_max >= o.frame_bytes_max,
                "snapshot frames must be allowed at least the ordinary frame size");
   SYNOD_ASSERT(o.snapshot_frame_bytes_max <= kFrameLengthMax, "snapshot limit above u32 length");
+  // A chunk frame adds a few bytes of headers to its chunk and must be an ordinary frame.
+  SYNOD_ASSERT(o.snapshot_chunk_bytes > 0 && o.snapshot_chunk_bytes + 64 <= o.frame_bytes_max,
+               "snapshot chunks must fit in ordinary frames");
   SYNOD_ASSERT(o.peer_queue_msgs_max > 0 && o.peer_queue_bytes_max > 0, "empty peer queue");
   SYNOD_ASSERT(o.inbound_connections_max > 0, "no inbound connections allowed");
   SYNOD_ASSERT(o.backoff_initial.count() > 0 && o.backoff_initial <= o.backoff_max,

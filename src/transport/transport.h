@@ -25,6 +25,7 @@
 #include "base/status.h"
 #include "raft/types.h"
 #include "transport/fault_points.h"
+#include "transport/snapshot_stream.h"
 
 namespace synod::transport {
 
@@ -39,8 +40,14 @@ struct TransportOptions {
   // Largest frame payload of ordinary messages, written or accepted. Raft's own message size
   // limit should stay well below it.
   size_t frame_bytes_max = 16u << 20;
-  // Largest frame payload carrying one kSnapshot message. REQUIRES: >= frame_bytes_max.
+  // Largest frame payload carrying one kSnapshot message with its image inline (no
+  // open_snapshot_source). REQUIRES: >= frame_bytes_max.
   size_t snapshot_frame_bytes_max = 1u << 30;
+  // Streamed images (snapshot_stream.h) go in chunks of this many bytes.
+  // REQUIRES: 0 < snapshot_chunk_bytes < frame_bytes_max (a chunk frame is ordinary).
+  size_t snapshot_chunk_bytes = 1u << 20;
+  // A streamed image announced larger than this closes the connection.
+  uint64_t streamed_snapshot_bytes_max = uint64_t{1} << 40;
   // Per-peer bound of the outgoing queue (messages not yet handed to the socket).
   size_t peer_queue_msgs_max = 16384;
   size_t peer_queue_bytes_max = 64u << 20;
@@ -71,6 +78,11 @@ struct TransportCallbacks {
   // may AddPeer it, so that Raft's answers to it are not dropped (a member whose configuration
   // is behind does not know a member added meanwhile, which may already lead). Optional.
   std::function<void(raft::NodeId, std::string)> on_stranger;
+  // Streamed snapshots (snapshot_stream.h): where images to send are read from and received
+  // ones written to. Without open_snapshot_source every image travels inline; without
+  // open_snapshot_sink a streamed image is received and thrown away (and logged).
+  OpenSnapshotSource open_snapshot_source;
+  OpenSnapshotSink open_snapshot_sink;
   // Connection events and protocol errors, one line each. Default: stderr.
   std::function<void(std::string_view)> on_log;
 };

@@ -24,6 +24,7 @@
 #include "transport/codec.h"
 #include "transport/fault_points.h"
 #include "transport/peer_queue.h"
+#include "transport/snapshot_stream.h"
 #include "transport/transport.h"
 
 namespace synod::transport {
@@ -113,6 +114,12 @@ class Transport::Impl {
                      const std::vector<size_t>& oversized);
   void OnWritten(Peer& peer, const std::vector<raft::Message>& batch,
                  const std::vector<size_t>& oversized, size_t bytes);
+  // Takes the kSnapshot messages whose images are to be streamed out of `batch`; returns the
+  // sender of the one to start, if any (`streaming`: one is under way already).
+  std::unique_ptr<SnapshotSender> StartStreams(Peer& peer, std::vector<raft::Message>& batch,
+                                               bool streaming);
+  void DropStream(Peer& peer);  // the image under way will not arrive
+  void OnStreamWritten(Peer& peer, const SnapshotSender& sent);
   void ArmDeadline(asio::steady_timer& timer, std::chrono::milliseconds after, SocketPtr socket);
 
   // link_in.cc
@@ -122,6 +129,11 @@ class Transport::Impl {
   Status CheckMessages(const Handshake& h, std::span<const raft::Message> messages,
                        size_t frame_bytes) const;
   void Deliver(raft::NodeId from, std::vector<raft::Message> messages, size_t bytes);
+  // A streamed snapshot's announcing message and its chunks (`batch`: what to deliver).
+  Status StartIncoming(const Handshake& h, raft::Message m, uint64_t bytes,
+                       std::optional<SnapshotReceiver>* incoming);
+  Status TakeChunk(const Handshake& h, const SnapshotChunkView& chunk,
+                   std::optional<SnapshotReceiver>* incoming, std::vector<raft::Message>* batch);
 
   const TransportOptions options_;
   const TransportCallbacks callbacks_;

@@ -2,9 +2,11 @@
 // snapshot image, the KV state machine (apply, snapshot, restore), JSON log escaping.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 
 #include "base/assert.h"
 #include "server/command.pb.h"
@@ -237,25 +239,50 @@ TEST(KvMachine, LargeSnapshotGoesToAFile) {
   fs::create_directories(dir.path() + "/b");
   auto b = KvMachine::Open(ob);
   ASSERT_TRUE(b.ok());
-  std::vector<raft::Message> sent(1);
-  sent[0].type = raft::MessageType::kSnapshot;
-  sent[0].to = raft::NodeId(2);
-  sent[0].snapshot.emplace();
-  sent[0].snapshot->metadata.index = raft::LogIndex(index);
-  sent[0].snapshot->data = raft::Payload(descriptor.value());
-  auto never = [](raft::NodeId, const Status& why) { ADD_FAILURE() << why.ToString(); };
-  LoadSnapshotImages(m.snapshots_dir(), sent, never);
-  ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].snapshot->data.size(), fs::file_size(file));
-  StoreSnapshotImages(b.value()->snapshots_dir(), sent, never);
-  ASSERT_EQ(sent.size(), 1u);
-  ASSERT_TRUE(IsSnapshotDescriptor(sent[0].snapshot->data.view()));
+  // The transport streams the file from one snapshots folder into the other, a chunk at a time.
+  auto source = OpenSnapshotFileSource(m.snapshots_dir(), descriptor.value());
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  ASSERT_NE(source.value(), nullptr);
+  ASSERT_EQ(source.value()->size(), fs::file_size(file));
+  auto sink = CreateSnapshotFileSink(b.value()->snapshots_dir(), index);
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  std::string chunk;
+  for (uint64_t at = 0; at < source.value()->size(); at += chunk.size()) {
+    chunk.resize(std::min<uint64_t>(1 << 20, source.value()->size() - at));
+    ASSERT_TRUE(source.value()->ReadAt(at, std::span<char>(chunk.data(), chunk.size())).ok());
+    ASSERT_TRUE(sink.value()->Append(chunk).ok());
+  }
+  auto received = sink.value()->Finish();
+  ASSERT_TRUE(received.ok()) << received.status().ToString();
+  ASSERT_TRUE(IsSnapshotDescriptor(received.value()));
+  EXPECT_EQ(fs::file_size(b.value()->snapshots_dir() + "/" + SnapshotFileName(index, true)),
+            fs::file_size(file));
+  // The delivered message carries the sink's descriptor and keeps it; one naming another file
+  // (here the sender's own) did not come from the sink and is dropped.
+  std::vector<raft::Message> delivered(2);
+  for (raft::Message& d : delivered) {
+    d.type = raft::MessageType::kSnapshot;
+    d.snapshot.emplace();
+    d.snapshot->metadata.index = raft::LogIndex(index);
+  }
+  delivered[0].snapshot->data = raft::Payload(received.value());
+  delivered[1].snapshot->data = raft::Payload(descriptor.value());
+  int dropped = 0;
+  StoreSnapshotImages(b.value()->snapshots_dir(), delivered,
+                      [&](raft::NodeId, const Status&) { ++dropped; });
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].snapshot->data.view(), received.value());
+  EXPECT_EQ(dropped, 1);
+  // An inline image (the empty bootstrap snapshot) is not streamed.
+  auto inline_source = OpenSnapshotFileSource(m.snapshots_dir(), "");
+  ASSERT_TRUE(inline_source.ok());
+  EXPECT_EQ(inline_source.value(), nullptr);
   // A restart before the install (the WAL holds the descriptor, the store is behind it): Open
   // keeps the received file and Node::Init's Restore reads it.
   b.value().reset();
   b = KvMachine::Open(ob);
   ASSERT_TRUE(b.ok());
-  Status s = b.value()->Restore(sent[0].snapshot->data.view(), raft::LogIndex(index));
+  Status s = b.value()->Restore(received.value(), raft::LogIndex(index));
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(b.value()->AppliedIndex(), raft::LogIndex(index));
   EXPECT_EQ(HashOf(*b.value()), HashOf(m));

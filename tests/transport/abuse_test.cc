@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "base/random.h"
 #include "harness.h"
@@ -14,6 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::MakeAppend;
+using test::MakeSnapshot;
 using test::RawClient;
 using test::TestNode;
 
@@ -29,6 +31,7 @@ class Abuse : public ::testing::Test {
     TransportOptions o = test::TestOptions(id);
     o.frame_bytes_max = kFrameMax;
     o.snapshot_frame_bytes_max = kSnapshotFrameMax;
+    o.snapshot_chunk_bytes = kFrameMax / 4;
     o.handshake_timeout = 300ms;
     return o;
   }
@@ -146,6 +149,44 @@ TEST_F(Abuse, UndecodablePayload) {
   std::string frame;
   AppendFrame("\x0a\xff\xff\xff\x7f", &frame);  // a message whose length runs off the end
   ExpectRejected(Hello() + frame, "not a raftpb.Batch");
+}
+
+std::string Announce(uint64_t bytes) {
+  std::string out;
+  BatchEncoder().AppendStreamedSnapshot(MakeSnapshot(kStranger, k1, 0), bytes, &out);
+  return out;
+}
+
+std::string Chunk(uint64_t offset, std::string_view data, bool last = false, uint32_t crc = 0) {
+  std::string out;
+  BatchEncoder().AppendChunk(SnapshotChunkView{offset, data, last, crc}, &out);
+  return out;
+}
+
+TEST_F(Abuse, SnapshotChunkWithoutItsSnapshot) {
+  ExpectRejected(Hello() + Chunk(0, "image"), "a snapshot chunk without its snapshot");
+}
+
+TEST_F(Abuse, SnapshotChunkOutOfOrder) {
+  ExpectRejected(Hello() + Announce(100) + Chunk(0, "abc") + Chunk(10, "def"),
+                 "chunk at offset 10, expected 3");
+}
+
+TEST_F(Abuse, SnapshotChunksBeyondTheAnnouncedSize) {
+  ExpectRejected(Hello() + Announce(4) + Chunk(0, "abcdef"), "beyond the announced 4 bytes");
+}
+
+TEST_F(Abuse, SnapshotWithTheWrongChecksum) {
+  ExpectRejected(Hello() + Announce(3) + Chunk(0, "abc", true, 12345), "image checksum mismatch");
+}
+
+TEST_F(Abuse, SecondSnapshotBeforeTheFirstEnded) {
+  ExpectRejected(Hello() + Announce(100) + Chunk(0, "abc") + Announce(100),
+                 "announced before the last one ended");
+}
+
+TEST_F(Abuse, StreamedSnapshotAboveItsLimit) {
+  ExpectRejected(Hello() + Announce((uint64_t{1} << 40) + 1), "above the limit");
 }
 
 TEST_F(Abuse, ManyBadConnectionsInARow) {

@@ -10,11 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,12 +42,30 @@ inline TransportOptions TestOptions(raft::NodeId id) {
   return o;
 }
 
+struct Streaming {
+  bool send = false;     // set open_snapshot_source
+  bool receive = false;  // set open_snapshot_sink
+  uint64_t sink_fails_at = UINT64_MAX;  // the sink refuses bytes beyond this many
+};
+
 // A transport plus everything its callbacks reported.
 class TestNode {
  public:
   explicit TestNode(raft::NodeId id) : TestNode(TestOptions(id)) {}
-  explicit TestNode(TransportOptions options) : id_(options.node_id) {
+  explicit TestNode(TransportOptions options, Streaming streaming = {}) : id_(options.node_id) {
     TransportCallbacks cb;
+    if (streaming.send) {
+      cb.open_snapshot_source = [](const raft::Message& m) -> Result<std::unique_ptr<SnapshotSource>> {
+        if (m.snapshot->data.empty()) return std::unique_ptr<SnapshotSource>();
+        return std::unique_ptr<SnapshotSource>(std::make_unique<MemorySource>(m.snapshot->data));
+      };
+    }
+    if (streaming.receive) {
+      cb.open_snapshot_sink = [fail_at = streaming.sink_fails_at](const raft::Message&, uint64_t) {
+        return Result<std::unique_ptr<SnapshotSink>>(
+            std::unique_ptr<SnapshotSink>(std::make_unique<MemorySink>(fail_at)));
+      };
+    }
     cb.on_message = [this](std::vector<raft::Message> ms) {
       std::lock_guard<std::recursive_mutex> lock(mu_);
       batches_ += 1;

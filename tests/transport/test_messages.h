@@ -3,10 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "raft/types.h"
+#include "transport/snapshot_stream.h"
 
 namespace synod::transport::test {
 
@@ -63,5 +68,35 @@ inline void ExpectSameMessage(const raft::Message& a, const raft::Message& b) {
   EXPECT_EQ(a.transfer, b.transfer);
   EXPECT_EQ(a.context, b.context);
 }
+
+// Streamed snapshots in memory: the image a message carries inline is streamed from it, and
+// a received one is rebuilt in a string, so a delivered message equals the one sent.
+class MemorySource final : public SnapshotSource {
+ public:
+  explicit MemorySource(raft::Payload image) : image_(std::move(image)) {}
+  uint64_t size() const override { return image_.size(); }
+  Status ReadAt(uint64_t offset, std::span<char> out) override {
+    std::copy_n(image_.view().data() + offset, out.size(), out.data());
+    return Status::Ok();
+  }
+
+ private:
+  raft::Payload image_;
+};
+
+class MemorySink final : public SnapshotSink {
+ public:
+  explicit MemorySink(uint64_t fail_at = UINT64_MAX) : fail_at_(fail_at) {}
+  Status Append(std::string_view bytes) override {
+    if (image_.size() + bytes.size() > fail_at_) return Status(ErrorCode::kIoError, "disk full");
+    image_.append(bytes);
+    return Status::Ok();
+  }
+  Result<std::string> Finish() override { return std::move(image_); }
+
+ private:
+  const uint64_t fail_at_;
+  std::string image_;
+};
 
 }  // namespace synod::transport::test

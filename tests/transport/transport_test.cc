@@ -106,8 +106,10 @@ TEST(Transport, ReconnectsAfterThePeerRestarts) {
 TEST(Transport, BigSnapshotIsDeliveredAndReported) {
   TransportOptions oa = test::TestOptions(k1);
   oa.frame_bytes_max = 64 * 1024;  // the snapshot is far above the ordinary frame limit
+  oa.snapshot_chunk_bytes = 16 * 1024;
   TransportOptions ob = test::TestOptions(k2);
   ob.frame_bytes_max = 64 * 1024;
+  ob.snapshot_chunk_bytes = 16 * 1024;
   TestNode a(oa), b(ob);
   a.Start();
   b.Start();
@@ -125,6 +127,7 @@ TEST(Transport, BigSnapshotIsDeliveredAndReported) {
 TEST(Transport, SnapshotAboveItsLimitFailsAndIsReported) {
   TransportOptions oa = test::TestOptions(k1);
   oa.frame_bytes_max = 64 * 1024;
+  oa.snapshot_chunk_bytes = 16 * 1024;
   oa.snapshot_frame_bytes_max = 256 * 1024;
   TestNode a(oa), b(k2);
   a.Start();
@@ -136,6 +139,63 @@ TEST(Transport, SnapshotAboveItsLimitFailsAndIsReported) {
   EXPECT_EQ(a.Metrics(k2).msgs_dropped_oversized, 1u);
   ASSERT_TRUE(b.WaitReceived(k1, 1));  // the rest of the batch still goes
   EXPECT_EQ(b.Received(k1)[0].index, raft::LogIndex(7));
+}
+
+// Streamed: the image goes in 16 KiB chunks (no frame above 64 KiB), an append sent after the
+// snapshot arrives before the snapshot completes (it went between chunks), and the delivered
+// message equals the one sent.
+TEST(Transport, StreamedSnapshotArrivesInChunksWithMessagesBetween) {
+  TransportOptions oa = test::TestOptions(k1);
+  oa.frame_bytes_max = 64 * 1024;
+  oa.snapshot_frame_bytes_max = 64 * 1024;  // an inline 3 MiB image could not go at all
+  oa.snapshot_chunk_bytes = 16 * 1024;
+  TransportOptions ob = oa;
+  ob.node_id = k2;
+  TestNode a(oa, {.send = true}), b(ob, {.receive = true});
+  a.Start();
+  b.Start();
+  a.Connect(b);
+  const raft::Message snap = MakeSnapshot(k1, k2, 3 << 20);
+  a.transport().Send({MakeAppend(k1, k2, 1), snap});
+  a.transport().Send({MakeAppend(k1, k2, 2)});
+  ASSERT_TRUE(b.WaitReceived(k1, 3));
+  const auto got = b.Received(k1);
+  EXPECT_EQ(got[0].index, raft::LogIndex(1));
+  EXPECT_EQ(got[1].index, raft::LogIndex(2));
+  test::ExpectSameMessage(got[2], snap);
+  ASSERT_TRUE(a.WaitFor([&] { return !a.SnapshotStatus().empty(); }));
+  EXPECT_EQ(a.SnapshotStatus()[0], std::make_pair(k2, true));
+  EXPECT_EQ(a.Metrics(k2).msgs_sent, 3u);
+  EXPECT_EQ(b.Metrics(k1).msgs_received, 3u);
+  EXPECT_GT(b.Metrics(k1).bytes_received, uint64_t{3} << 20);
+  EXPECT_EQ(b.Metrics(k1).bytes_received, a.Metrics(k2).bytes_sent);
+  EXPECT_TRUE(b.WaitLog("received a snapshot of 3145728 bytes from node 1"));
+}
+
+// A receiver whose sink fails (disk full) or that has none reads the image to its end and
+// drops it; the connection stays up and what follows is delivered.
+TEST(Transport, StreamedSnapshotWithoutAPlaceToGoIsDroppedAndTheLinkStays) {
+  for (const test::Streaming receiving : {test::Streaming{.receive = true, .sink_fails_at = 100000},
+                                          test::Streaming{}}) {
+    TransportOptions oa = test::TestOptions(k1);
+    oa.snapshot_chunk_bytes = 32 * 1024;
+    TestNode a(oa, {.send = true}), b(test::TestOptions(k2), receiving);
+    a.Start();
+    b.Start();
+    a.Connect(b);
+    a.transport().Send({MakeSnapshot(k1, k2, 1 << 20)});
+    a.transport().Send({MakeAppend(k1, k2, 9)});
+    ASSERT_TRUE(b.WaitLog(receiving.receive ? "disk full" : "no place to keep snapshots"));
+    ASSERT_TRUE(a.WaitFor([&] { return !a.SnapshotStatus().empty(); }));
+    a.transport().Send({MakeAppend(k1, k2, 10)});
+    ASSERT_TRUE(b.WaitReceived(k1, 2));
+    const auto got = b.Received(k1);
+    EXPECT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].index, raft::LogIndex(9));
+    EXPECT_EQ(got[1].index, raft::LogIndex(10));
+    EXPECT_EQ(a.Metrics(k2).connects, 1u);
+    EXPECT_EQ(b.transport().Metrics().inbound_rejected, 0u);
+  }
 }
 
 TEST(Transport, PeerDownIsReportedUnreachableAndSnapshotsFail) {
