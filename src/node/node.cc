@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <future>
 #include <map>
 #include <variant>
 
@@ -94,6 +95,7 @@ class Node::Loop {
   void CheckRemoved();
   void ServeReads();
   void MaybeSnapshot();
+  void FinishSnapshot();
   void FailReadsOnLeaderChange();
   void ExpireRequests(Clock::time_point now);
   void FailAll(const Status& s);
@@ -120,6 +122,11 @@ class Node::Loop {
   bool snapshot_wanted_ = false;
   // After a failed snapshot, none is tried (nor its failure logged again) before this index.
   LogIndex snapshot_retry_at_;
+  // The snapshot whose image is being built off the loop (StateMachine::BeginSnapshot): its
+  // index and the configuration at that index, which the Raft snapshot records.
+  std::future<Result<std::string>> snapshot_job_;
+  LogIndex snapshot_index_;
+  raft::ConfState snapshot_conf_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
 
@@ -239,12 +246,15 @@ void Node::Loop::Run() {
     for (Item& item : items) Handle(item, &batch, &seqs);
     if (!batch.empty()) ProposeBatch(batch, seqs);
     while (raw_->HasReady()) HandleReady();
+    FinishSnapshot();
     FailReadsOnLeaderChange();
     CheckRemoved();
     ExpireRequests(Clock::now());
     PublishInfo();
   }
   FailAll(Status(ErrorCode::kUnavailable, "node stopping"));
+  // The job reads the state machine's files: it ends before the state machine may go.
+  if (snapshot_job_.valid()) snapshot_job_.wait();
 }
 
 void Node::Loop::Handle(Item& item, std::vector<raft::Payload>* batch,
@@ -466,6 +476,7 @@ void Node::Loop::ServeReads() {
 }
 
 void Node::Loop::MaybeSnapshot() {
+  if (snapshot_job_.valid()) return;  // one at a time
   const LogIndex first = storage_->FirstIndex();
   // While a restart replays entries the state machine already holds, its image is ahead of
   // applied_ and must not be labelled with it.
@@ -473,27 +484,59 @@ void Node::Loop::MaybeSnapshot() {
   if (!snapshot_wanted_ && applied_.value < first.value + opts_.snapshot_count) return;
   if (applied_ < snapshot_retry_at_) return;
   snapshot_wanted_ = false;
-  auto image = sm_->Snapshot();
-  if (!image.ok()) {
+  auto job = sm_->BeginSnapshot();
+  if (!job.ok()) {
     // Every Ready would try again (and fail alike): wait a quarter of the interval.
     snapshot_retry_at_ = applied_ + std::max<uint64_t>(1, opts_.snapshot_count / 4);
-    Log("snapshot failed: " + image.status().ToString() + "; next try at index " +
+    Log("snapshot failed: " + job.status().ToString() + "; next try at index " +
         std::to_string(snapshot_retry_at_.value));
     return;
   }
-  Status s = storage_->CreateSnapshot(applied_, conf_, raft::Payload(std::move(image.value())));
-  if (!s.ok()) return;
+  // The image of a large store takes seconds to build: on the loop, that would stall
+  // heartbeats and applies, and followers would elect another leader.
+  snapshot_index_ = applied_;
+  snapshot_conf_ = conf_;
+  snapshot_job_ = std::async(std::launch::async, std::move(job.value()));
+}
+
+void Node::Loop::FinishSnapshot() {
+  if (!snapshot_job_.valid() ||
+      snapshot_job_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return;
+  }
+  Result<std::string> image = snapshot_job_.get();
+  const LogIndex index = snapshot_index_;
+  if (!image.ok()) {
+    snapshot_retry_at_ = applied_ + std::max<uint64_t>(1, opts_.snapshot_count / 4);
+    Log("snapshot at index " + std::to_string(index.value) + " failed: " +
+        image.status().ToString() + "; next try at index " +
+        std::to_string(snapshot_retry_at_.value));
+    return;
+  }
+  // A snapshot from the leader installed meanwhile is newer: this one is of no use.
+  if (index <= storage_->GetSnapshot().metadata.index) {
+    Log("snapshot at index " + std::to_string(index.value) + " overtaken by an installed one");
+    return;
+  }
+  const LogIndex first = storage_->FirstIndex();
+  Status s = storage_->CreateSnapshot(index, snapshot_conf_, raft::Payload(std::move(image.value())));
+  if (!s.ok()) {
+    Log("snapshot at index " + std::to_string(index.value) + " not kept: " + s.ToString());
+    return;
+  }
   s = wal_->SaveSnapshot(opts_.group, storage_->GetSnapshot());
   if (!s.ok()) {
     Log("snapshot not saved: " + s.ToString());
     return;
   }
   // Keep a tail so slightly slow followers catch up from the log, not a snapshot.
-  if (applied_.value > opts_.snapshot_catchup_entries + first.value) {
-    const LogIndex compact = applied_ - opts_.snapshot_catchup_entries;
+  if (index.value > opts_.snapshot_catchup_entries + first.value) {
+    const LogIndex compact = index - opts_.snapshot_catchup_entries;
     if (storage_->Compact(compact).ok()) (void)wal_->ReleaseTo(opts_.group, compact);
   }
-  Log("snapshot at index " + std::to_string(applied_.value));
+  Log("snapshot at index " + std::to_string(index.value));
+  // Entries applied while the image was built may call for the next one already.
+  MaybeSnapshot();
 }
 
 void Node::Loop::FailReadsOnLeaderChange() {

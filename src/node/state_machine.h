@@ -4,6 +4,7 @@
 #pragma once
 
 #include <any>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,19 @@ class StateMachine {
   // A durable image of the state at AppliedIndex (its storage is flushed first: the Raft log
   // before it is about to be discarded).
   virtual Result<std::string> Snapshot() = 0;
+  // The same in two steps, so that the slow part runs off the node's loop: this call (on the
+  // loop, between applies) captures the state at AppliedIndex, durably (a store checkpoint);
+  // the job it returns builds the image from that capture on another thread while the node
+  // goes on applying. The node runs one job at a time and waits for it before it stops; a
+  // Restore may run while a job does. The default does all the work here.
+  using SnapshotJob = std::function<Result<std::string>()>;
+  virtual Result<SnapshotJob> BeginSnapshot() {
+    auto image = Snapshot();
+    if (!image.ok()) return image.status();
+    return SnapshotJob([image = std::move(image.value())]() mutable -> Result<std::string> {
+      return std::move(image);
+    });
+  }
   // Replaces the whole state with an image taken at `index` on another member.
   virtual Status Restore(std::string_view image, raft::LogIndex index) = 0;
 };

@@ -284,10 +284,16 @@ raft::LogIndex KvMachine::AppliedIndex() const {
 }
 
 Result<std::string> KvMachine::Snapshot() {
+  auto job = BeginSnapshot();
+  if (!job.ok()) return job.status();
+  return job.value()();
+}
+
+Result<node::StateMachine::SnapshotJob> KvMachine::BeginSnapshot() {
   const raft::LogIndex applied = AppliedIndex();
-  if (applied < snapshot_retry_at_) {
+  if (applied.value < snapshot_retry_at_.load()) {
     return Status(ErrorCode::kLimitExceeded, "store too large for a snapshot image; retrying at " +
-                                                 std::to_string(snapshot_retry_at_.value));
+                                                 std::to_string(snapshot_retry_at_.load()));
   }
   const std::string dir = opts_.dir + ".checkpoint";
   Status s = RemoveAll(dir);
@@ -302,12 +308,16 @@ Result<std::string> KvMachine::Snapshot() {
     out.close();
     if (!out) return Status(ErrorCode::kIoError, "cannot write the member list into " + dir);
   }
+  return SnapshotJob([this, dir, applied] { return PackSnapshot(dir, applied); });
+}
+
+Result<std::string> KvMachine::PackSnapshot(const std::string& dir, raft::LogIndex applied) {
   auto image = PackDirectory(dir, opts_.snapshot_image_bytes_max);
-  s = RemoveAll(dir);
+  Status s = RemoveAll(dir);
   if (!s.ok()) Log("cannot remove " + dir + ": " + s.message());
   if (!image.ok()) {
     if (image.status().code() == ErrorCode::kLimitExceeded) {
-      snapshot_retry_at_ = applied + opts_.snapshot_retry_entries;
+      snapshot_retry_at_ = applied.value + opts_.snapshot_retry_entries;
     }
     return image.status();
   }

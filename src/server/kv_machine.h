@@ -10,17 +10,19 @@
 // expire. Apply tells it of every grant, keep-alive and revoke, and Open and Restore rebuild it
 // from the store's leases.
 //
-// Snapshots: a RocksDB checkpoint of the store (which also flushes the store, so the log
-// before it may be discarded) packed into one image (snapshot_image.h), written to a file in
-// snapshots_dir() (snapshot_files.h). The Raft snapshot, which the node keeps in memory and in
-// one WAL record, carries only a descriptor naming that file; the server swaps in the file's
-// bytes when it sends the snapshot to a peer and writes a received image to a file (replacing
-// it by a descriptor) before the node sees it. An image is bounded by the transport's
-// snapshot frame: above `snapshot_image_bytes_max` Snapshot() fails, the node keeps its log
-// and the next attempt waits `snapshot_retry_entries` entries. Restore accepts a descriptor or
-// (WAL records written before image files) a whole image.
+// Snapshots: BeginSnapshot takes a RocksDB checkpoint of the store on the node's loop (which
+// also flushes the store, so the log before it may be discarded); the job it returns packs
+// the checkpoint into one image (snapshot_image.h) and writes it to a file in snapshots_dir()
+// (snapshot_files.h) on another thread. The Raft snapshot, which the node keeps in memory and
+// in one WAL record, carries only a descriptor naming that file; the transport streams the
+// file to a peer in chunks and writes a received image to a file, whose descriptor the node
+// sees. The image is built in memory: above `snapshot_image_bytes_max` the snapshot fails,
+// the node keeps its log and the next attempt waits `snapshot_retry_entries` entries.
+// Restore accepts a descriptor or (WAL records written before image files) a whole image.
 //
-// Threads: Apply, ApplyEmpty, Snapshot and Restore run on the node's event loop thread. Read
+// Threads: Apply, ApplyEmpty, Snapshot, BeginSnapshot and Restore run on the node's event loop
+// thread, a snapshot job on a thread of its own (it touches only the checkpoint's folder, the
+// snapshot files and snapshot_retry_at_). Read
 // may run on any thread at any time; Restore, which swaps the whole store, waits for the reads
 // in progress and holds new ones back until the new store is open.
 //
@@ -94,7 +96,8 @@ class KvMachine final : public node::StateMachine {
   std::any Apply(raft::LogIndex index, std::string_view command) override;
   void ApplyEmpty(raft::LogIndex index) override;
   raft::LogIndex AppliedIndex() const override;
-  Result<std::string> Snapshot() override;
+  Result<std::string> Snapshot() override;  // BeginSnapshot and its job, on this thread
+  Result<SnapshotJob> BeginSnapshot() override;
   Status Restore(std::string_view data, raft::LogIndex index) override;
   void ApplyConfChange(raft::LogIndex index, std::string_view context,
                        const raft::ConfState& conf) override;
@@ -134,6 +137,8 @@ class KvMachine final : public node::StateMachine {
                            const mvcc::WriteRequest& request);
   std::any ApplyMembership(raft::LogIndex index, const serverpb::Command& command);
   Status RestoreMembers(const std::string& unpacked_dir);
+  // The job of BeginSnapshot: the checkpoint in `dir` (of index `applied`) as an image file.
+  Result<std::string> PackSnapshot(const std::string& dir, raft::LogIndex applied);
   void PruneImages(raft::LogIndex applied) const;  // logs a failure; the files only stay
   void TellLessor(const mvcc::WriteRequest& request, const ApplyOutcome& outcome);
   Status ResetLessor();  // from the store's leases
@@ -146,8 +151,9 @@ class KvMachine final : public node::StateMachine {
   // no lock: only the loop thread, which also runs Restore, replaces the pointer.
   mutable std::shared_mutex swap_mu_;
   std::unique_ptr<mvcc::Store> store_;
-  // After a snapshot that failed (too large), no new attempt before this index.
-  raft::LogIndex snapshot_retry_at_;
+  // After a snapshot that failed (too large), no new attempt before this index. Set by the
+  // snapshot job, read on the loop.
+  std::atomic<uint64_t> snapshot_retry_at_{0};
   // The store's alarms, cached: every write checks no_space_. Written on the loop thread.
   mutable std::mutex alarms_mu_;
   std::vector<mvcc::Alarm> alarms_;

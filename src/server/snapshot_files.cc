@@ -218,9 +218,11 @@ Result<size_t> PruneSnapshotFiles(const std::string& dir, uint64_t applied) {
   size_t removed = 0;
   for (const auto& [index, name] : held) {
     if (std::find(kept.begin(), kept.end(), index) != kept.end()) continue;
-    Status s = storage::RemoveFile(dir + "/" + name);
-    if (!s.ok()) return s;
-    ++removed;
+    // A snapshot job and an install may prune at once: a file already gone is no error.
+    std::error_code ec;
+    const bool gone = fs::remove(dir + "/" + name, ec);
+    if (ec) return Status(ErrorCode::kIoError, "remove " + dir + "/" + name + ": " + ec.message());
+    removed += gone ? 1 : 0;
   }
   return removed;
 }

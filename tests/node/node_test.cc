@@ -63,8 +63,20 @@ class MapMachine : public StateMachine {
     applied_ = index;
     return Status::Ok();
   }
+  // Builds the image on the snapshot job's thread after this long (a large store's packing).
+  Result<SnapshotJob> BeginSnapshot() override {
+    auto image = Snapshot();
+    if (!image.ok()) return image.status();
+    return SnapshotJob([this, image = std::move(image.value())]() -> Result<std::string> {
+      std::this_thread::sleep_for(std::chrono::milliseconds(job_ms.load()));
+      jobs_done.fetch_add(1);
+      return image;
+    });
+  }
   std::atomic<bool> fail_snapshots{false};
   std::atomic<int> snapshot_calls{0};
+  std::atomic<int> job_ms{0};
+  std::atomic<int> jobs_done{0};
 
   std::string Get(const std::string& k) const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -250,6 +262,32 @@ TEST(Node, FailedSnapshotIsRetriedAfterMoreEntriesNotEveryReady) {
     std::this_thread::sleep_for(5ms);
   }
   EXPECT_GT(c.node(1).Info().snapshot_index, LogIndex(1)) << "snapshots resume";
+}
+
+// The image is built off the node's loop: while a slow job runs, the node goes on committing
+// (with the build on the loop, every put would wait for it), the log is compacted once it
+// ends, and the entries applied meanwhile bring the next snapshot.
+TEST(Node, SnapshotImageIsBuiltOffTheLoop) {
+  Cluster c(1, /*snapshot_count=*/20);
+  c.machine(1).job_ms = 1500;
+  ASSERT_EQ(c.WaitLeader(), 1);
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(c.Put(1, "k" + std::to_string(i) + "=v").ok());
+  ASSERT_EQ(c.machine(1).jobs_done.load(), 0) << "the machine was too slow for this test";
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(c.Put(1, "m" + std::to_string(i) + "=v").ok());
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(c.machine(1).jobs_done.load(), 0) << "30 puts waited for the job";
+  EXPECT_LT(took, 1000ms);
+  EXPECT_EQ(c.node(1).Info().snapshot_index, LogIndex(1)) << "compacted before the image";
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (c.machine(1).jobs_done.load() < 2 && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(c.machine(1).jobs_done.load(), 2) << "the entries applied meanwhile took another";
+  while (c.node(1).Info().snapshot_index <= LogIndex(20) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GT(c.node(1).Info().snapshot_index, LogIndex(20));
 }
 
 TEST(Node, NoQuorumMeansTimeoutNotSuccess) {
