@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 namespace synod::cluster_test {
 namespace {
@@ -41,6 +42,29 @@ void ClusterFixture::TearDown() {
       std::cerr << "---- log of member " << i << "\n" << cluster_->LogTail(i) << "\n";
     }
   }
+}
+
+bool ClusterFixture::WaitForValue(int i, const std::string& key, const std::string& value,
+                                  std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    etcdserverpb::RangeResponse r;
+    if (cluster_->client(i).Get(key, std::chrono::seconds(1), &r, /*serializable=*/true).ok() &&
+        r.kvs_size() == 1 && r.kvs(0).value() == value) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+bool ClusterFixture::WaitForExit(int i, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cluster_->Exited(i)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 }  // namespace synod::cluster_test

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,12 @@ class ClusterFixture : public ::testing::Test {
     StartCluster(ClusterSpec{3, std::move(flags), false, false});
   }
   void TearDown() override;
+
+  // True once member i serves `key` = `value` from its own store (a serializable read).
+  bool WaitForValue(int i, const std::string& key, const std::string& value,
+                    std::chrono::milliseconds timeout);
+  // True once member i's process has exited.
+  bool WaitForExit(int i, std::chrono::milliseconds timeout);
 
   std::unique_ptr<LocalCluster> cluster_;
   int leader_ = -1;

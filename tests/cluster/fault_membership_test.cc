@@ -75,51 +75,13 @@ std::set<uint64_t> VoterIds(const std::string& list) {
   return ids;
 }
 
-class FaultMembershipTest : public ClusterFixture {
+class FaultMembershipTest : public NetnsClusterFixture {
  protected:
-  void SetUp() override {
-    std::string why;
-    if (!EnterPrivateNetwork(&why)) GTEST_SKIP() << why;
-    std::string error;
-    ASSERT_TRUE(Firewall::HealAll(&error)) << error;
-  }
-
-  void TearDown() override {
-    std::string error;
-    if (HasFailure()) std::cerr << "firewall rules:\n" << Firewall::Rules();
-    (void)Firewall::HealAll(&error);
-    ClusterFixture::TearDown();
-  }
-
   uint64_t MemberId(int i) {
     etcdserverpb::StatusResponse st;
     const grpc::Status s = cluster_->client(i).Status(3s, &st);
     EXPECT_TRUE(s.ok()) << "member " << i << ": " << s.error_message();
     return st.header().member_id();
-  }
-
-  // True once member i serves `key` = `value` from its own store (a serializable read).
-  bool WaitForValue(int i, const std::string& key, const std::string& value,
-                    std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      etcdserverpb::RangeResponse r;
-      if (cluster_->client(i).Get(key, 1s, &r, /*serializable=*/true).ok() && r.kvs_size() == 1 &&
-          r.kvs(0).value() == value) {
-        return true;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  bool WaitForExit(int i, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (cluster_->Exited(i)) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
   }
 
   // A put through whichever of `members` takes it first (the leader may just have changed).

@@ -2,13 +2,34 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <iostream>
 #include <map>
 #include <thread>
+
+#include "netns.h"
 
 namespace synod::cluster_test {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+void NetnsClusterFixture::SetUp() {
+  std::string why;
+  if (!EnterPrivateNetwork(&why)) GTEST_SKIP() << why;
+  std::string error;
+  ASSERT_TRUE(Firewall::HealAll(&error)) << error;
+}
+
+void NetnsClusterFixture::TearDown() {
+  std::string error;
+  if (HasFailure()) std::cerr << "firewall rules:\n" << Firewall::Rules();
+  (void)Firewall::HealAll(&error);
+  if (cluster_ != nullptr) {
+    for (int i = 0; i < cluster_->size(); ++i) (void)cluster_->Signal(i, SIGCONT);
+  }
+  ClusterFixture::TearDown();
+}
 
 std::vector<std::string> MemberHosts(int count) {
   std::vector<std::string> hosts;

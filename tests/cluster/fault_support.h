@@ -1,15 +1,26 @@
-// What the fault tests share beyond the fixture: member addresses, bounded waits on the
-// members' view of leadership, recorded reads and a convergence check.
+// What the fault tests share beyond the fixture: a fixture in a private network namespace,
+// member addresses, bounded waits on the members' view of leadership, recorded reads and a
+// convergence check.
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "cluster_fixture.h"
 #include "local_cluster.h"
 #include "op_history.h"
 
 namespace synod::cluster_test {
+
+// Runs the test inside a network namespace of its own (skipped where that is impossible) with
+// no firewall rule at the start, and heals every cut and resumes every paused member at the
+// end, printing the rules when the test failed.
+class NetnsClusterFixture : public ClusterFixture {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+};
 
 // 127.0.0.2, 127.0.0.3, ...: one address per member, so iptables can tell them apart; the
 // test's own clients connect from 127.0.0.1 and are never cut off.

@@ -28,25 +28,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class FaultTest : public ClusterFixture {
+class FaultTest : public NetnsClusterFixture {
  protected:
-  void SetUp() override {
-    std::string why;
-    if (!EnterPrivateNetwork(&why)) GTEST_SKIP() << why;
-    std::string error;
-    ASSERT_TRUE(Firewall::HealAll(&error)) << error;
-  }
-
-  void TearDown() override {
-    std::string error;
-    if (HasFailure()) std::cerr << "firewall rules:\n" << Firewall::Rules();
-    (void)Firewall::HealAll(&error);
-    if (cluster_ != nullptr) {
-      for (int i = 0; i < cluster_->size(); ++i) (void)cluster_->Signal(i, SIGCONT);
-    }
-    ClusterFixture::TearDown();
-  }
-
   void StartFaultCluster(std::vector<std::string> flags = {}) {
     ClusterSpec spec;
     spec.flags = std::move(flags);

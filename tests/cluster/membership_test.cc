@@ -143,30 +143,6 @@ class MembershipTest : public ClusterFixture {
     return false;
   }
 
-  // Waits until member i serves `key` with `value` from its own store.
-  bool WaitForValue(int i, const std::string& key, const std::string& value,
-                    std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      etcdserverpb::RangeResponse r;
-      if (cluster_->client(i).Get(key, 1s, &r, /*serializable=*/true).ok() && r.kvs_size() == 1 &&
-          r.kvs(0).value() == value) {
-        return true;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  }
-
-  bool WaitForExit(int i, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (cluster_->Exited(i)) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
   // Retries `member promote` while the learner is still catching up.
   CommandResult PromoteWhenReady(const std::string& id, std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
