@@ -58,6 +58,16 @@ bool ClusterFixture::WaitForValue(int i, const std::string& key, const std::stri
   return false;
 }
 
+bool ClusterFixture::WaitForLog(int i, const std::string& text,
+                                std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (cluster_->LogTail(i, 1 << 20).find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 bool ClusterFixture::WaitForExit(int i, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -41,6 +41,9 @@ class ClusterFixture : public ::testing::Test {
   // True once member i serves `key` = `value` from its own store (a serializable read).
   bool WaitForValue(int i, const std::string& key, const std::string& value,
                     std::chrono::milliseconds timeout);
+  // True once member i's log holds `text`. A member logs an event after it takes effect, so a
+  // test that saw the effect (a key served) waits for the line rather than reading once.
+  bool WaitForLog(int i, const std::string& text, std::chrono::milliseconds timeout);
   // True once member i's process has exited.
   bool WaitForExit(int i, std::chrono::milliseconds timeout);
 

@@ -269,8 +269,7 @@ TEST_F(ClusterTest, LaggingMemberCatchesUpFromSnapshot) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(r.kvs_size(), kKeys) << last.error_message();
-  EXPECT_NE(cluster_->LogTail(lagging, 1 << 20).find("installed a snapshot image"),
-            std::string::npos);
+  EXPECT_TRUE(WaitForLog(lagging, "installed a snapshot image", 10s));
 }
 
 // Two of three members killed: the survivor cannot commit or confirm reads, and says so with

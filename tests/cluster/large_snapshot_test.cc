@@ -107,6 +107,8 @@ TEST_F(LargeSnapshotTest, FollowerCatchesUpThroughASnapshotAboveTheWalRecordLimi
     std::this_thread::sleep_for(200ms);
   }
   ASSERT_EQ(r.kvs_size(), 1) << "the restarted follower never caught up";
+  // The install is logged once the new store serves, a moment after the key showed up.
+  EXPECT_TRUE(WaitForLog(victim, "installed a snapshot image", 10s));
   const uint64_t installed = LargestInstalledImage(cluster_->LogTail(victim, 1 << 20));
   EXPECT_GT(installed, uint64_t{8} << 20) << "no snapshot above the WAL record limit installed";
   int wrong = 0;

@@ -134,15 +134,6 @@ class MembershipTest : public ClusterFixture {
     return false;
   }
 
-  bool WaitForLog(int i, const std::string& text, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (cluster_->LogTail(i, 1 << 20).find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  }
-
   // Retries `member promote` while the learner is still catching up.
   CommandResult PromoteWhenReady(const std::string& id, std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
