@@ -36,12 +36,14 @@ bench_need_binaries() {
   done
 }
 
-# bench_need_packages: installs etcd-server, etcd-client and jq with apt when missing.
+# bench_need_packages: installs etcd-server, etcd-client, jq, bc and curl with apt when missing.
 bench_need_packages() {
   local need=() sudo=""
   command -v etcd >/dev/null || [ -x /usr/bin/etcd ] || need+=(etcd-server)
   command -v etcdctl >/dev/null || need+=(etcd-client)
   command -v jq >/dev/null || need+=(jq)
+  command -v bc >/dev/null || need+=(bc)
+  command -v curl >/dev/null || need+=(curl)
   [ ${#need[@]} -gt 0 ] || return 0
   echo "$bench_name: installing ${need[*]}" >&2
   [ "$(id -u)" -ne 0 ] && sudo=sudo

@@ -203,10 +203,16 @@ asio::awaitable<void> Transport::Impl::InboundLoop(SocketPtr socket) {
         reader.set_frame_bytes_max(options_.snapshot_frame_bytes_max);
         Log("accepted node " + std::to_string(hello->from.value) + " from " + remote);
         bool known = false;
+        std::shared_ptr<Peer> waiting;
         {
           std::lock_guard lock(mu_);
-          known = peers_.count(hello->from) > 0;
+          auto it = peers_.find(hello->from);
+          known = it != peers_.end();
+          if (known && it->second->link_down) waiting = it->second;
         }
+        // The peer is back (a restart): our link to it need not sit out its backoff, which
+        // may be seconds by now, before Raft can reach it.
+        if (waiting != nullptr) waiting->backoff.cancel();
         if (!known && !hello->from_address.empty() && !stopping_ && callbacks_.on_stranger) {
           callbacks_.on_stranger(hello->from, hello->from_address);
         }

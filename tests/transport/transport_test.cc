@@ -103,6 +103,31 @@ TEST(Transport, ReconnectsAfterThePeerRestarts) {
   }));
 }
 
+// A peer that comes back and dials us ends our link's backoff: with 5 s between attempts, a
+// learns of b's return from b's handshake and reaches it long before the wait would end.
+TEST(Transport, PeerThatConnectsEndsTheBackoff) {
+  TransportOptions oa = test::TestOptions(k1);
+  oa.backoff_initial = 5s;
+  oa.backoff_max = 5s;
+  TestNode a(oa);
+  auto b = std::make_unique<TestNode>(k2);
+  a.Start();
+  b->Start();
+  const uint16_t b_port = b->port();
+  a.Connect(*b);
+  ASSERT_TRUE(a.WaitFor([&] { return a.Metrics(k2).connected; }));
+  b.reset();
+  ASSERT_TRUE(a.WaitFor([&] { return a.Metrics(k2).link_failures >= 1; }));
+  b = std::make_unique<TestNode>(k2);
+  b->Start(b_port);
+  const auto start = std::chrono::steady_clock::now();
+  b->Connect(a);
+  ASSERT_TRUE(a.WaitFor([&] { return a.Metrics(k2).connected; }, 3s))
+      << "a waited for its backoff";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(a.Metrics(k2).connects, 2u);
+}
+
 TEST(Transport, BigSnapshotIsDeliveredAndReported) {
   TransportOptions oa = test::TestOptions(k1);
   oa.frame_bytes_max = 64 * 1024;  // the snapshot is far above the ordinary frame limit
