@@ -312,18 +312,18 @@ Result<node::StateMachine::SnapshotJob> KvMachine::BeginSnapshot() {
 }
 
 Result<std::string> KvMachine::PackSnapshot(const std::string& dir, raft::LogIndex applied) {
-  auto image = PackDirectory(dir, opts_.snapshot_image_bytes_max);
+  auto descriptor = CreateSnapshotFile(
+      snapshots_dir(), SnapshotFileName(applied.value, false), [&](const std::string& temp) {
+        return PackDirectoryToFile(dir, temp, opts_.snapshot_image_bytes_max);
+      });
   Status s = RemoveAll(dir);
   if (!s.ok()) Log("cannot remove " + dir + ": " + s.message());
-  if (!image.ok()) {
-    if (image.status().code() == ErrorCode::kLimitExceeded) {
+  if (!descriptor.ok()) {
+    if (descriptor.status().code() == ErrorCode::kLimitExceeded) {
       snapshot_retry_at_ = applied.value + opts_.snapshot_retry_entries;
     }
-    return image.status();
+    return descriptor.status();
   }
-  auto descriptor =
-      WriteSnapshotFile(snapshots_dir(), SnapshotFileName(applied.value, false), image.value());
-  if (!descriptor.ok()) return descriptor.status();
   PruneImages(applied);
   return std::move(descriptor.value());
 }
@@ -334,20 +334,26 @@ void KvMachine::PruneImages(raft::LogIndex applied) const {
 }
 
 Status KvMachine::Restore(std::string_view data, raft::LogIndex index) {
-  // A descriptor names the image's file; WAL records older than image files hold the image.
-  std::string from_file;
-  if (IsSnapshotDescriptor(data)) {
-    auto read = ReadSnapshotFile(snapshots_dir(), data);
-    if (!read.ok()) return read.status();
-    from_file = std::move(read.value());
-  }
-  const std::string_view image = IsSnapshotDescriptor(data) ? from_file : data;
+  // A descriptor names the image's file, unpacked from disk a buffer at a time; WAL records
+  // older than image files hold the image itself.
   const std::string incoming = opts_.dir + ".incoming";
   const std::string old = opts_.dir + ".old";
   Status s = RemoveAll(incoming);
   if (!s.ok()) return s;
-  s = UnpackDirectory(image, incoming);
-  if (!s.ok()) return s;
+  uint64_t image_bytes = data.size();
+  if (IsSnapshotDescriptor(data)) {
+    auto path = SnapshotFilePath(snapshots_dir(), data);
+    if (!path.ok()) return path.status();
+    std::error_code ec;
+    image_bytes = fs::file_size(path.value(), ec);
+    s = UnpackFile(path.value(), incoming);
+  } else {
+    s = UnpackDirectory(data, incoming);
+  }
+  if (!s.ok()) {
+    (void)RemoveAll(incoming);
+    return s;
+  }
   // Before the store moves: should the process stop between the two, the node restores the
   // snapshot again at start, and the member list is never older than the store.
   if (s = RestoreMembers(incoming); !s.ok()) return s;
@@ -374,7 +380,7 @@ Status KvMachine::Restore(std::string_view data, raft::LogIndex index) {
   if (opts_.observer != nullptr) opts_.observer->OnReset(store_->revision());
   s = RemoveAll(old);
   if (!s.ok()) Log("cannot remove " + old + ": " + s.message());
-  Log("installed a snapshot image of " + std::to_string(image.size()) + " bytes at index " +
+  Log("installed a snapshot image of " + std::to_string(image_bytes) + " bytes at index " +
       std::to_string(index.value));
   PruneImages(index);
   return Status::Ok();

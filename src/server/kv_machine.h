@@ -13,12 +13,13 @@
 // Snapshots: BeginSnapshot takes a RocksDB checkpoint of the store on the node's loop (which
 // also flushes the store, so the log before it may be discarded); the job it returns packs
 // the checkpoint into one image (snapshot_image.h) and writes it to a file in snapshots_dir()
-// (snapshot_files.h) on another thread. The Raft snapshot, which the node keeps in memory and
-// in one WAL record, carries only a descriptor naming that file; the transport streams the
-// file to a peer in chunks and writes a received image to a file, whose descriptor the node
-// sees. The image is built in memory: above `snapshot_image_bytes_max` the snapshot fails,
-// the node keeps its log and the next attempt waits `snapshot_retry_entries` entries.
-// Restore accepts a descriptor or (WAL records written before image files) a whole image.
+// (snapshot_files.h) on another thread, a buffer at a time. The Raft snapshot, which the node
+// keeps in memory and in one WAL record, carries only a descriptor naming that file; the
+// transport streams the file to a peer in chunks and writes a received image to a file, whose
+// descriptor the node sees; Restore unpacks from the file a buffer at a time. No step holds a
+// whole image in memory. Above `snapshot_image_bytes_max` the snapshot fails, the node keeps
+// its log and the next attempt waits `snapshot_retry_entries` entries. Restore accepts a
+// descriptor or (WAL records written before image files) a whole image.
 //
 // Threads: Apply, ApplyEmpty, Snapshot, BeginSnapshot and Restore run on the node's event loop
 // thread, a snapshot job on a thread of its own (it touches only the checkpoint's folder, the
@@ -58,8 +59,9 @@ namespace synod::server {
 struct KvMachineOptions {
   std::string dir;           // the store's directory, e.g. <data-dir>/kv
   mvcc::StoreOptions store;  // `path` is set to `dir`
-  // Below the transport's 1 GiB snapshot frame, with room for the message around the image.
-  size_t snapshot_image_bytes_max = (size_t{1} << 30) - (size_t{1} << 20);
+  // Images are packed, streamed and unpacked a buffer at a time, never whole in memory: the
+  // real bound is the disk, which holds the store, its checkpoint and two images.
+  uint64_t snapshot_image_bytes_max = uint64_t{1} << 40;
   uint64_t snapshot_retry_entries = 10000;
   std::function<void(std::string_view)> log;  // notable events (snapshots, restores)
   // Told of every applied change and of every store (re)open, on the loop thread (the watch

@@ -176,6 +176,32 @@ Result<std::string> WriteSnapshotFile(const std::string& dir, const std::string&
   return Descriptor(name, image.size());
 }
 
+Result<std::string> CreateSnapshotFile(
+    const std::string& dir, const std::string& name,
+    const std::function<Result<uint64_t>(const std::string& temp_path)>& write) {
+  if (!ValidName(name)) return Status(ErrorCode::kInvalidArgument, "bad snapshot file name");
+  Status s = storage::CreateDirectories(dir);
+  if (!s.ok()) return s;
+  const std::string path = dir + "/" + name;
+  const std::string temp = TempName(path);
+  auto size = write(temp);
+  if (size.ok()) s = storage::RenameFile(temp, path);
+  if (size.ok() && s.ok()) s = storage::SyncDirectory(dir);
+  if (!size.ok() || !s.ok()) {
+    (void)storage::RemoveFile(temp);
+    return size.ok() ? s : size.status();
+  }
+  return Descriptor(name, size.value());
+}
+
+Result<std::string> SnapshotFilePath(const std::string& dir, std::string_view descriptor) {
+  auto d = ParseDescriptor(descriptor);
+  if (!d.ok()) return d.status();
+  auto file = OpenDescribed(dir, d.value());
+  if (!file.ok()) return file.status();
+  return dir + "/" + d.value().name;
+}
+
 Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view descriptor) {
   auto d = ParseDescriptor(descriptor);
   if (!d.ok()) return d.status();

@@ -37,8 +37,16 @@ std::string SnapshotFileName(uint64_t index, bool received);
 Result<std::string> WriteSnapshotFile(const std::string& dir, const std::string& name,
                                       std::string_view image);
 
+// The same with the image produced by `write(temp_path)`, which creates, fills and fsyncs
+// that file and returns its size (PackDirectoryToFile), so the image is never in memory.
+Result<std::string> CreateSnapshotFile(
+    const std::string& dir, const std::string& name,
+    const std::function<Result<uint64_t>(const std::string& temp_path)>& write);
+
 // The image a descriptor names, read from `dir`. Errors name the path.
 Result<std::string> ReadSnapshotFile(const std::string& dir, std::string_view descriptor);
+// The path of the file a descriptor names in `dir`, checked to hold the size it says.
+Result<std::string> SnapshotFilePath(const std::string& dir, std::string_view descriptor);
 
 // Removes the image files of `dir` except those above `applied` and the two newest at or
 // below it. Returns the number of files removed.

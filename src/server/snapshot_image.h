@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,15 @@ Result<std::string> PackDirectory(const std::string& dir, size_t bytes_max);
 // Creates `dir` (which must not exist) with the image's files, each fsynced, and the
 // directory itself fsynced. kCorruption on a damaged image.
 Status UnpackDirectory(std::string_view image, const std::string& dir);
+
+// The same image, streamed: written to the new file `path` (fsynced) a buffer at a time, so
+// memory does not grow with the store; returns its size. kLimitExceeded (before anything is
+// written) when it would be larger than `bytes_max`.
+Result<uint64_t> PackDirectoryToFile(const std::string& dir, const std::string& path,
+                                     uint64_t bytes_max);
+// UnpackDirectory of the image in the file `path`, read a buffer at a time. The checksum at
+// the end is checked once every file is written: on kCorruption `dir` holds what was
+// unpacked and the caller removes it.
+Status UnpackFile(const std::string& path, const std::string& dir);
 
 }  // namespace synod::server

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <functional>
 #include <random>
 #include <span>
 
@@ -124,6 +126,54 @@ TEST(SnapshotImage, RoundTripAndDamage) {
   damaged[damaged.size() / 2] ^= 1;
   EXPECT_EQ(UnpackDirectory(damaged, dir.path() + "/dst2").code(), ErrorCode::kCorruption);
   EXPECT_EQ(PackDirectory(src, 1000).status().code(), ErrorCode::kLimitExceeded);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Streamed through files, the image is byte for byte the in-memory one (3 MiB of one file
+// crosses the 1 MiB buffers), and every kind of damage is refused.
+TEST(SnapshotImage, StreamedToAndFromFilesAndDamage) {
+  TempDir dir;
+  const std::string src = dir.path() + "/src";
+  fs::create_directory(src);
+  std::ofstream(src + "/a") << "alpha";
+  std::string big(3 << 20, '\0');
+  std::mt19937 random(7);
+  for (char& c : big) c = static_cast<char>(random());
+  std::ofstream(src + "/b", std::ios::binary) << big;
+  std::ofstream(src + "/c");  // empty
+  const std::string file = dir.path() + "/image";
+  auto size = PackDirectoryToFile(src, file, uint64_t{1} << 30);
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  auto image = PackDirectory(src, 1 << 30);
+  ASSERT_TRUE(image.ok());
+  EXPECT_EQ(size.value(), image.value().size());
+  EXPECT_EQ(ReadAll(file), image.value());
+
+  ASSERT_TRUE(UnpackFile(file, dir.path() + "/dst").ok());
+  EXPECT_EQ(ReadAll(dir.path() + "/dst/a"), "alpha");
+  EXPECT_EQ(ReadAll(dir.path() + "/dst/b"), big);
+  EXPECT_EQ(fs::file_size(dir.path() + "/dst/c"), 0u);
+
+  EXPECT_EQ(PackDirectoryToFile(src, dir.path() + "/small", 1000).status().code(),
+            ErrorCode::kLimitExceeded);
+  EXPECT_FALSE(fs::exists(dir.path() + "/small"));
+  int n = 0;
+  auto damaged = [&](const std::function<void(std::string&)>& damage) {
+    std::string bytes = image.value();
+    damage(bytes);
+    const std::string path = dir.path() + "/damaged" + std::to_string(++n);
+    std::ofstream(path, std::ios::binary) << bytes;
+    return UnpackFile(path, path + ".dir").code();
+  };
+  EXPECT_EQ(damaged([](std::string& b) { b[b.size() / 2] ^= 1; }), ErrorCode::kCorruption);
+  EXPECT_EQ(damaged([](std::string& b) { b.resize(b.size() - 100); }), ErrorCode::kCorruption);
+  EXPECT_EQ(damaged([](std::string& b) { b.insert(b.size() - 4, "x"); }), ErrorCode::kCorruption);
+  EXPECT_EQ(damaged([](std::string& b) { b[0] = 'X'; }), ErrorCode::kCorruption);
+  EXPECT_EQ(damaged([](std::string& b) { b.resize(5); }), ErrorCode::kCorruption);
 }
 
 std::string PutCommand(const std::string& key, const std::string& value) {
