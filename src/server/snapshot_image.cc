@@ -27,9 +27,9 @@ Status WriteFile(const std::string& path, std::string_view contents) {
   return file.value().DataSync();
 }
 
-}  // namespace
-
-Result<std::string> PackDirectory(const std::string& dir, size_t bytes_max) {
+// The plain files of `dir`, sorted: the same directory packs to the same bytes, in memory or
+// streamed. Anything else in it is an error.
+Result<std::vector<std::filesystem::path>> SortedFiles(const std::string& dir) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -39,8 +39,17 @@ Result<std::string> PackDirectory(const std::string& dir, size_t bytes_max) {
     files.push_back(entry.path());
   }
   if (ec) return IoError("list " + dir, ec);
-  std::sort(files.begin(), files.end());  // the same directory packs to the same bytes
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
+}  // namespace
+
+Result<std::string> PackDirectory(const std::string& dir, size_t bytes_max) {
+  auto listed = SortedFiles(dir);
+  if (!listed.ok()) return listed.status();
+  const std::vector<std::filesystem::path>& files = listed.value();
+  std::error_code ec;
   std::string image(kMagic);
   storage::PutVarint(&image, files.size());
   for (const auto& path : files) {
@@ -189,16 +198,10 @@ class ImageReader {
 
 Result<uint64_t> PackDirectoryToFile(const std::string& dir, const std::string& path,
                                      uint64_t bytes_max) {
+  auto listed = SortedFiles(dir);
+  if (!listed.ok()) return listed.status();
+  const std::vector<std::filesystem::path>& files = listed.value();
   std::error_code ec;
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file()) {
-      return Status(ErrorCode::kInvalidArgument, "not a plain file: " + entry.path().string());
-    }
-    files.push_back(entry.path());
-  }
-  if (ec) return IoError("list " + dir, ec);
-  std::sort(files.begin(), files.end());  // PackDirectory's order: the same bytes
 
   std::vector<uint64_t> sizes;
   std::string count;
