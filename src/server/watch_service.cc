@@ -109,26 +109,35 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchRes
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "watch stream cancelled"));
       return;
     }
-    if (pending_.empty()) {
-      std::optional<WatchEvents> next = hub_->Pop(*stream_);
-      if (next) {
-        WatchHeaderFields h;
-        h.cluster_id = ctx_->cluster_id();
-        h.member_id = ctx_->member_id();
-        h.raft_term = ctx_->node().Info().term.value;
-        const auto limit = static_cast<size_t>(ctx_->limits().request_bytes_max);
-        for (WatchResponse& w : ToWire(*next, h, limit)) pending_.push_back(std::move(w));
-      }
-    }
+    if (pending_.empty()) TakeNextLocked();
     if (!pending_.empty()) {
       out_ = std::move(pending_.front());
       pending_.pop_front();
+      // With another response ready behind this one, gRPC may hold this one in its buffer
+      // and send both in one frame: under a burst (a put seen by many watchers of one stream)
+      // that saves a flush per response. The last response of a burst goes without the hint,
+      // so nothing waits in the buffer for a write that is not coming.
+      if (pending_.empty()) TakeNextLocked();
+      grpc::WriteOptions options;
+      if (!pending_.empty()) options.set_buffer_hint();
       write_in_flight_ = true;
-      StartWrite(&out_);
+      StartWrite(&out_, options);
     } else if (hub_->Finished(*stream_)) {
       finish_called_ = true;
       Finish(api::ToGrpcStatus(api::EtcdError::kStopped));
     }
+  }
+
+  // Moves the hub's next response for this stream, as wire fragments, into pending_.
+  void TakeNextLocked() {
+    std::optional<WatchEvents> next = hub_->Pop(*stream_);
+    if (!next) return;
+    WatchHeaderFields h;
+    h.cluster_id = ctx_->cluster_id();
+    h.member_id = ctx_->member_id();
+    h.raft_term = ctx_->node().Info().term.value;
+    const auto limit = static_cast<size_t>(ctx_->limits().request_bytes_max);
+    for (WatchResponse& w : ToWire(*next, h, limit)) pending_.push_back(std::move(w));
   }
 
   ServingContext* const ctx_;
@@ -139,7 +148,7 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchRes
 
   std::mutex mu_;                      // guards everything below, and orders the gRPC operations
   WatchResponse out_;                  // the write in flight
-  std::deque<WatchResponse> pending_;  // the fragments of one hub response not yet written
+  std::deque<WatchResponse> pending_;  // fragments of at most two hub responses, not yet written
   bool write_in_flight_ = false;
   bool read_paused_ = false;
   bool broken_ = false;
