@@ -96,6 +96,7 @@ class Node::Loop {
   void ServeReads();
   void MaybeSnapshot();
   void FinishSnapshot();
+  void DeferSnapshot(const std::string& why);  // logs why, and waits before the next try
   void FailReadsOnLeaderChange();
   void ExpireRequests(Clock::time_point now);
   void FailAll(const Status& s);
@@ -486,10 +487,7 @@ void Node::Loop::MaybeSnapshot() {
   snapshot_wanted_ = false;
   auto job = sm_->BeginSnapshot();
   if (!job.ok()) {
-    // Every Ready would try again (and fail alike): wait a quarter of the interval.
-    snapshot_retry_at_ = applied_ + std::max<uint64_t>(1, opts_.snapshot_count / 4);
-    Log("snapshot failed: " + job.status().ToString() + "; next try at index " +
-        std::to_string(snapshot_retry_at_.value));
+    DeferSnapshot("snapshot failed: " + job.status().ToString());
     return;
   }
   // The image of a large store takes seconds to build: on the loop, that would stall
@@ -497,6 +495,12 @@ void Node::Loop::MaybeSnapshot() {
   snapshot_index_ = applied_;
   snapshot_conf_ = conf_;
   snapshot_job_ = std::async(std::launch::async, std::move(job.value()));
+}
+
+void Node::Loop::DeferSnapshot(const std::string& why) {
+  // Every Ready would try again (and fail alike): wait a quarter of the interval.
+  snapshot_retry_at_ = applied_ + std::max<uint64_t>(1, opts_.snapshot_count / 4);
+  Log(why + "; next try at index " + std::to_string(snapshot_retry_at_.value));
 }
 
 void Node::Loop::FinishSnapshot() {
@@ -507,10 +511,8 @@ void Node::Loop::FinishSnapshot() {
   Result<std::string> image = snapshot_job_.get();
   const LogIndex index = snapshot_index_;
   if (!image.ok()) {
-    snapshot_retry_at_ = applied_ + std::max<uint64_t>(1, opts_.snapshot_count / 4);
-    Log("snapshot at index " + std::to_string(index.value) + " failed: " +
-        image.status().ToString() + "; next try at index " +
-        std::to_string(snapshot_retry_at_.value));
+    DeferSnapshot("snapshot at index " + std::to_string(index.value) + " failed: " +
+                  image.status().ToString());
     return;
   }
   // A snapshot from the leader installed meanwhile is newer: this one is of no use.

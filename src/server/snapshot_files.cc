@@ -161,19 +161,14 @@ class FileSink final : public transport::SnapshotSink {
 
 Result<std::string> WriteSnapshotFile(const std::string& dir, const std::string& name,
                                       std::string_view image) {
-  if (!ValidName(name)) return Status(ErrorCode::kInvalidArgument, "bad snapshot file name");
-  Status s = storage::CreateDirectories(dir);
-  if (!s.ok()) return s;
-  const std::string path = dir + "/" + name;
-  const std::string temp = TempName(path);
-  auto file = storage::File::OpenReadWrite(temp, /*create=*/true);
-  if (!file.ok()) return file.status();
-  if (s = file.value().WriteAt(0, image); s.ok()) s = Publish(file.value(), temp, path, dir);
-  if (!s.ok()) {
-    (void)storage::RemoveFile(temp);
-    return s;
-  }
-  return Descriptor(name, image.size());
+  return CreateSnapshotFile(dir, name, [&](const std::string& temp) -> Result<uint64_t> {
+    auto file = storage::File::OpenReadWrite(temp, /*create=*/true);
+    if (!file.ok()) return file.status();
+    Status s = file.value().WriteAt(0, image);
+    if (s.ok()) s = file.value().DataSync();
+    if (!s.ok()) return s;
+    return image.size();
+  });
 }
 
 Result<std::string> CreateSnapshotFile(

@@ -19,6 +19,21 @@ Status IoError(const std::string& what, const std::error_code& ec) {
   return Status(ErrorCode::kIoError, what + ": " + ec.message());
 }
 
+// A name an image may hold: one plain file directly in the directory.
+bool ValidFileName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+// Unpacking starts from a directory of its own: one that exists is an error.
+Status CreateFreshDirectory(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::create_directory(dir, ec) || ec) {
+    return Status(ErrorCode::kIoError, "cannot create " + dir + ": " +
+                                           (ec ? ec.message() : std::string("exists")));
+  }
+  return Status::Ok();
+}
+
 Status WriteFile(const std::string& path, std::string_view contents) {
   auto file = storage::File::OpenReadWrite(path, /*create=*/true);
   if (!file.ok()) return file.status();
@@ -88,24 +103,16 @@ Status UnpackDirectory(std::string_view image, const std::string& dir) {
   uint64_t count = 0;
   if (!reader.GetVarint(&count)) return corrupt("no file count");
 
-  std::error_code ec;
-  if (!std::filesystem::create_directory(dir, ec) || ec) {
-    return Status(ErrorCode::kIoError, "cannot create " + dir + ": " +
-                                           (ec ? ec.message() : std::string("exists")));
-  }
+  if (Status s = CreateFreshDirectory(dir); !s.ok()) return s;
   for (uint64_t i = 0; i < count; ++i) {
     std::string_view name, contents;
     if (!reader.GetBytes(&name) || !reader.GetBytes(&contents)) return corrupt("truncated");
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-      return corrupt("bad file name");
-    }
+    if (!ValidFileName(name)) return corrupt("bad file name");
     Status s = WriteFile(dir + "/" + std::string(name), contents);
     if (!s.ok()) return s;
   }
   if (!reader.done()) return corrupt("trailing bytes");
-  auto d = storage::File::OpenDirectory(dir);
-  if (!d.ok()) return d.status();
-  return d.value().Sync();
+  return storage::SyncDirectory(dir);
 }
 
 namespace {
@@ -269,11 +276,7 @@ Status UnpackFile(const std::string& path, const std::string& dir) {
   uint64_t count = 0;
   if (!reader.ReadVarint(&count)) return short_read("the file count");
 
-  std::error_code ec;
-  if (!std::filesystem::create_directory(dir, ec) || ec) {
-    return Status(ErrorCode::kIoError, "cannot create " + dir + ": " +
-                                           (ec ? ec.message() : std::string("exists")));
-  }
+  if (Status s = CreateFreshDirectory(dir); !s.ok()) return s;
   std::string chunk;
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t name_bytes = 0, bytes = 0;
@@ -281,9 +284,7 @@ Status UnpackFile(const std::string& path, const std::string& dir) {
     if (name_bytes > 4096 || name_bytes > reader.remaining()) return corrupt("bad file name");
     std::string name(name_bytes, '\0');
     if (!reader.Read(name.data(), name.size())) return short_read("a file name");
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-      return corrupt("bad file name");
-    }
+    if (!ValidFileName(name)) return corrupt("bad file name");
     if (!reader.ReadVarint(&bytes)) return short_read(name);
     if (bytes > reader.remaining()) return corrupt(name + " runs past the end");
     auto out = storage::File::OpenReadWrite(dir + "/" + name, /*create=*/true);
@@ -302,9 +303,7 @@ Status UnpackFile(const std::string& path, const std::string& dir) {
   Status s = in.value().ReadAt(size.value() - 4, std::span<char>(crc, sizeof(crc)));
   if (!s.ok()) return s;
   if (reader.crc() != storage::DecodeFixed32(crc)) return corrupt("checksum mismatch");
-  auto d = storage::File::OpenDirectory(dir);
-  if (!d.ok()) return d.status();
-  return d.value().Sync();
+  return storage::SyncDirectory(dir);
 }
 
 }  // namespace synod::server
