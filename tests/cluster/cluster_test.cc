@@ -64,7 +64,7 @@ class ClusterTest : public ClusterFixture {
 };
 
 TEST_F(ClusterTest, EtcdctlPutGetDeleteTxnStatus) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   if (access(EtcdctlPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no etcdctl";
 
   EXPECT_EQ(EtcdctlOk({"put", "foo", "bar"}), "OK\n");
@@ -135,7 +135,7 @@ TEST_F(ClusterTest, EtcdctlPutGetDeleteTxnStatus) {
 // A writer keeps writing through whichever member answers while the leader is killed with
 // SIGKILL: a new leader must appear within 3 s and every acknowledged write must survive.
 TEST_F(ClusterTest, LeaderKilledNewLeaderAndNoAcknowledgedWriteLost) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   AckedWriter writer(cluster_.get());
   ASSERT_TRUE(writer.WaitForAcks(50));
   const auto killed_at = Clock::now();
@@ -185,7 +185,7 @@ TEST_F(ClusterTest, LeaderKilledNewLeaderAndNoAcknowledgedWriteLost) {
 
 // Every member killed with SIGKILL, then restarted: all of them hold the same data.
 TEST_F(ClusterTest, AllKilledAndRestartedKeepData) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   // Half the writes through the leader, half through a follower (which forwards them), each
   // timed: the figures in the test log are synod's sequential put latency on this machine.
   constexpr int kKeys = 200;
@@ -237,7 +237,7 @@ TEST_F(ClusterTest, AllKilledAndRestartedKeepData) {
 // A member down while the others write far past what their logs keep comes back through a
 // snapshot: the leader sends its packed store, the member swaps it in and serves the data.
 TEST_F(ClusterTest, LaggingMemberCatchesUpFromSnapshot) {
-  StartCluster({"--snapshot-count=500"});
+  ASSERT_NO_FATAL_FAILURE(StartCluster({"--snapshot-count=500"}));
   const int lagging = (leader_ + 1) % cluster_->size();
   cluster_->Kill9(lagging);
   // Snapshots every 500 entries keep 250 entries of log behind them (server.cc), so 2000
@@ -275,7 +275,7 @@ TEST_F(ClusterTest, LaggingMemberCatchesUpFromSnapshot) {
 // Two of three members killed: the survivor cannot commit or confirm reads, and says so with
 // etcd's errors instead of hanging; serializable reads still answer from its own store.
 TEST_F(ClusterTest, QuorumLossAnswersWithEtcdErrors) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   ASSERT_TRUE(cluster_->client(0).Put("before", "x", 5s).ok());
   const int survivor = (leader_ + 1) % cluster_->size();
   // The put was acknowledged once a quorum had it, which need not include the survivor: wait
@@ -342,7 +342,7 @@ bool GarbageGetsConnectionClosed(int port) {
 
 // Garbage on a client port closes that connection; the member keeps serving.
 TEST_F(ClusterTest, GarbageOnClientPortClosesOnlyThatConnection) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const int member = (leader_ + 1) % cluster_->size();
   const std::string ep = cluster_->endpoint(member);
   EXPECT_TRUE(GarbageGetsConnectionClosed(std::stoi(ep.substr(ep.rfind(':') + 1))))
@@ -359,7 +359,7 @@ TEST_F(ClusterTest, GarbageOnClientPortClosesOnlyThatConnection) {
 // Garbage on a peer port closes that connection; the member's real peer links are untouched,
 // so it keeps replicating: a write through the leader reaches it.
 TEST_F(ClusterTest, GarbageOnPeerPortClosesOnlyThatConnection) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const int member = (leader_ + 1) % cluster_->size();
   for (int round = 0; round < 3; ++round) {
     EXPECT_TRUE(GarbageGetsConnectionClosed(cluster_->peer_port(member)))
@@ -378,7 +378,7 @@ TEST_F(ClusterTest, GarbageOnPeerPortClosesOnlyThatConnection) {
 // A byte flipped inside a WAL record that later records follow is corruption, not a torn
 // tail: the member refuses to start, naming the file and the offset, and the others go on.
 TEST_F(ClusterTest, FlippedByteInWalRefusesStartNamingFileAndOffset) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const int member = (leader_ + 1) % cluster_->size();
   const std::string marker = "flip-target-value-0123456789";
   ASSERT_TRUE(cluster_->client(leader_).Put("flip", marker, 5s).ok());

@@ -106,7 +106,7 @@ class LeaseTest : public ClusterFixture {
 };
 
 TEST_F(LeaseTest, EtcdctlGrantKeepAliveTimeToLiveListRevoke) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string kept = Grant(3, 3);
   const std::string other = Grant(600, 600);
   ASSERT_FALSE(kept.empty());
@@ -185,7 +185,7 @@ TEST_F(LeaseTest, EtcdctlGrantKeepAliveTimeToLiveListRevoke) {
 // The leader dies: a lease kept alive (through a follower) survives the election, while a
 // lease nobody keeps alive is still revoked, by the new leader, within TTL + election + bound.
 TEST_F(LeaseTest, ExpiryContinuesAfterLeaderKilled) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const int follower = (leader_ + 1) % cluster_->size();
   const std::string kept = Grant(6, 6);
   const std::string lapsing = Grant(4, 4);
@@ -218,7 +218,7 @@ TEST_F(LeaseTest, ExpiryContinuesAfterLeaderKilled) {
 // a lease that never existed, the live one again) get one answer each, with the
 // granted TTL or 0; closing the client's side then ends the stream with OK once all are out.
 TEST_F(LeaseTest, KeepAliveStreamAnswersEachRequestThenEndsOnHalfClose) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const int follower = (leader_ + 1) % cluster_->size();
   auto channel =
       grpc::CreateChannel(cluster_->endpoint(follower), grpc::InsecureChannelCredentials());

@@ -79,7 +79,7 @@ class WatchTest : public ClusterFixture {
 };
 
 TEST_F(WatchTest, EtcdctlWatchRevPrevKvPrefixAcrossMembers) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   if (access(EtcdctlPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no etcdctl";
   const int watching = (leader_ + 1) % 3;  // a follower serves the watches
   const int writer = (leader_ + 2) % 3;
@@ -116,7 +116,7 @@ TEST_F(WatchTest, EtcdctlWatchRevPrevKvPrefixAcrossMembers) {
 }
 
 TEST_F(WatchTest, EtcdctlWatchBelowCompactionIsCanceled) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   if (access(EtcdctlPath().c_str(), X_OK) != 0) GTEST_SKIP() << "no etcdctl";
   Put(0, "k", "1");
   Put(0, "k", "2");
@@ -175,7 +175,7 @@ void ExpectSame(const std::map<int64_t, std::string>& seen,
 }
 
 TEST_F(WatchTest, GrpcManyPutsNoEventLostOrDuplicated) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const int watching = (leader_ + 1) % 3;
   const std::string endpoint = cluster_->endpoint(watching);
   WatchClient live(endpoint);
@@ -240,7 +240,7 @@ TEST_F(WatchTest, GrpcManyPutsNoEventLostOrDuplicated) {
 
 TEST_F(WatchTest, GrpcCompactedCancelFragments) {
   // Responses above 64 KiB are fragmented for watchers that allow it.
-  StartCluster({"--max-request-bytes=65536"});
+  ASSERT_NO_FATAL_FAILURE(StartCluster({"--max-request-bytes=65536"}));
   const int watching = (leader_ + 1) % 3;
   int64_t last = 0;
   for (int i = 0; i < 5; ++i) last = Put(leader_, "c", std::to_string(i));
