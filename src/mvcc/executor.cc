@@ -15,14 +15,15 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 
 }  // namespace
 
-Executor::Executor(rocksdb::DB* db, int64_t current_revision, int64_t compact_revision)
+Executor::Executor(rocksdb::DB* db, RecentValues* recent, int64_t current_revision,
+                   int64_t compact_revision)
     : current_(current_revision),
       compacted_(compact_revision),
       // overwrite_key: a later write of the same database key in this request replaces the
       // earlier one, so reads through the batch see one value per key.
       batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
                                                             /*overwrite_key=*/true)),
-      owned_source_(std::make_unique<BatchSource>(db, batch_.get())),
+      owned_source_(std::make_unique<BatchSource>(db, batch_.get(), recent)),
       source_(owned_source_.get()),
       index_(source_, current_revision + 1) {}
 

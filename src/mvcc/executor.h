@@ -20,9 +20,10 @@ namespace synod::mvcc {
 
 class Executor {
  public:
-  // Write mode over the live database. REQUIRES: no other writer until the batch is
-  // committed or dropped.
-  Executor(rocksdb::DB* db, int64_t current_revision, int64_t compact_revision);
+  // Write mode over the live database, point reads through `recent` (may be null). REQUIRES:
+  // no other writer until the batch is committed or dropped.
+  Executor(rocksdb::DB* db, RecentValues* recent, int64_t current_revision,
+           int64_t compact_revision);
   // Read mode over `source`, a view of the store at `current_revision`.
   Executor(KvSource* source, int64_t current_revision, int64_t compact_revision);
 

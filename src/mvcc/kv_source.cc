@@ -57,7 +57,16 @@ std::unique_ptr<rocksdb::Iterator> BatchSource::NewIterator() {
 }
 
 rocksdb::Status BatchSource::Get(const rocksdb::Slice& key, std::string* value) {
-  return batch_->GetFromBatchAndDB(db_, read_options_, key, value);
+  // Once the request has written something, its own writes must be seen: read through the
+  // batch. Before that (every put's lookup of the version it replaces), the database alone.
+  if (recent_ == nullptr || batch_->GetWriteBatch()->Count() > 0) {
+    return batch_->GetFromBatchAndDB(db_, read_options_, key, value);
+  }
+  const std::string_view k(key.data(), key.size());
+  if (recent_->Lookup(k, value)) return rocksdb::Status::OK();
+  rocksdb::Status s = db_->Get(read_options_, key, value);
+  if (s.ok()) recent_->Insert(k, *value);
+  return s;
 }
 
 }  // namespace synod::mvcc

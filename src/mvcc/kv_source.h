@@ -14,6 +14,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "mvcc/error.h"
+#include "mvcc/recent_values.h"
 
 namespace synod::mvcc {
 
@@ -58,10 +59,13 @@ class SnapshotSource final : public KvSource {
 };
 
 // The database as a write transaction sees it: `batch` (not yet written) over the live
-// database. REQUIRES: nothing else writes the database while this source is in use.
+// database. Point reads made while the batch is still empty go through `recent` (optional),
+// the store's copy of recently used values. REQUIRES: nothing else writes the database while
+// this source is in use.
 class BatchSource final : public KvSource {
  public:
-  BatchSource(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch) : db_(db), batch_(batch) {}
+  BatchSource(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch, RecentValues* recent)
+      : db_(db), batch_(batch), recent_(recent) {}
 
   std::unique_ptr<rocksdb::Iterator> NewIterator() override;
   rocksdb::Status Get(const rocksdb::Slice& key, std::string* value) override;
@@ -71,6 +75,7 @@ class BatchSource final : public KvSource {
  private:
   rocksdb::DB* db_;
   rocksdb::WriteBatchWithIndex* batch_;
+  RecentValues* recent_;
   rocksdb::ReadOptions read_options_;
 };
 

@@ -123,6 +123,8 @@ struct Store::Impl {
   mutable std::mutex view_mu;
   Meta meta;
   size_t compaction_batches = 0;  // for the testing fault point
+  // What applies read most: kept equal to the database by Commit (under write_mu only).
+  std::unique_ptr<RecentValues> recent;
 
   // A snapshot and the revisions it holds (Commit keeps the two in step).
   struct ReadView {
@@ -214,7 +216,12 @@ Outcome<Done> Store::Impl::Commit(rocksdb::WriteBatch* batch, const Meta& next) 
   if (!s.ok()) return StorageError(s, "apply batch");
   std::lock_guard lock(view_mu);
   s = db->Write(write_options, batch);
-  if (!s.ok()) return StorageError(s, "apply write");
+  if (!s.ok()) {
+    // RocksDB may have kept part of it in the memtable: the copy no longer knows what is there.
+    recent->Clear();
+    return StorageError(s, "apply write");
+  }
+  recent->Written(*batch);
   meta = next;
   return Done{};
 }
@@ -246,6 +253,8 @@ Outcome<Done> Store::Impl::FinishPhysicalCompaction() {
                              options.compaction_batch_keys);
     if (!next.ok()) return next.error();
     ++compaction_batches;
+    // The batch deleted old versions' revision records, some of which may be in the copy.
+    recent->Clear();
     if (!next.value()) break;
     cursor = std::move(*next.value());
   }
@@ -284,7 +293,7 @@ Outcome<ApplyResult> Store::Impl::ApplyCompact(RaftIndex index, const CompactReq
 Outcome<ApplyResult> Store::Impl::ApplyWrite(RaftIndex index, const WriteRequest& request,
                                              const FenceMarksFn* marks) {
   const Meta before = CurrentMeta();
-  Executor executor(db.get(), before.revision, before.compacted);
+  Executor executor(db.get(), recent.get(), before.revision, before.compacted);
   auto result = std::visit(
       [&](const auto& r) -> Outcome<WriteResult> {
         using T = std::decay_t<decltype(r)>;
@@ -354,6 +363,7 @@ Outcome<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   const rocksdb::Status s = rocksdb::DB::Open(DbOptions(options), options.path, &raw);
   if (!s.ok()) return StorageError(s, "open " + options.path);
   impl->db.reset(raw);
+  impl->recent = std::make_unique<RecentValues>(options.recent_values_bytes);
   if (auto loaded = impl->LoadMeta(); !loaded.ok()) return loaded.error();
   if (auto done = impl->FinishPhysicalCompaction(); !done.ok()) return done.error();
   return std::unique_ptr<Store>(new Store(std::move(impl)));

@@ -45,6 +45,9 @@ struct StoreOptions {
   // of one memtable (one is filled while another is flushed).
   size_t block_cache_bytes = size_t{64} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
+  // The in-memory copy of recently written and read latest entries and revision records that
+  // applies read before RocksDB (recent_values.h); 0 turns it off.
+  size_t recent_values_bytes = size_t{16} << 20;
   // Fault point for crash tests: physical compaction stops after this many batches, as if the
   // process died there (0: never). Open finishes the work.
   size_t testing_compaction_batches_max = 0;

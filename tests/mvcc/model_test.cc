@@ -56,6 +56,10 @@ void RunSeed(uint64_t seed, int steps) {
   OpGenerator gen(seed);
   StoreOptions options;
   options.compaction_batch_keys = gen.rng().Between(1, 4);
+  // The apply path's in-memory copy of recent values (recent_values.h): off, so small that
+  // it evicts on nearly every write, or the default.
+  const size_t recent_sizes[] = {0, 2048, options.recent_values_bytes};
+  options.recent_values_bytes = recent_sizes[gen.rng().Uniform(3)];
   TestStore store(options);
   Model model;
   for (int step = 0; step < steps && !::testing::Test::HasFatalFailure(); ++step) {
