@@ -339,10 +339,14 @@ void Node::Loop::HandleReady() {
   raft::Ready rd = raw_->GetReady();
   // 1. Persist. A WAL that cannot write is fatal: continuing could acknowledge what is not
   // durable.
-  Result<uint64_t> lsn =
-      wal_->Save(opts_.group, rd.hard_state, rd.entries, rd.snapshot, rd.must_sync);
-  SYNOD_ASSERT(lsn.ok(), lsn.status().ToString().c_str());
   const bool durable_write = rd.must_sync || rd.snapshot || !rd.entries.empty();
+  // A durable write is waited for just below: this thread writes it then (when the WAL's
+  // sync thread is idle) instead of waking that thread and being woken by it.
+  Result<uint64_t> lsn = wal_->Save(
+      opts_.group, rd.hard_state, rd.entries, rd.snapshot, rd.must_sync, {},
+      durable_write ? storage::WalWriter::Writer::kCallerWaits
+                    : storage::WalWriter::Writer::kSyncThread);
+  SYNOD_ASSERT(lsn.ok(), lsn.status().ToString().c_str());
   if (durable_write) {
     // Thesis §10.2.1: the leader's appends go out while its own fdatasync runs, so followers
     // write in parallel and a commit costs one disk write of latency, not two.

@@ -143,7 +143,7 @@ Result<uint64_t> RaftWal::Save(raft::GroupId group,
                                const std::optional<raft::HardState>& hard_state,
                                std::span<const raft::Entry> entries,
                                const std::optional<raft::Snapshot>& snapshot, bool sync,
-                               WalWriter::Callback done) {
+                               WalWriter::Callback done, WalWriter::Writer writer) {
   std::vector<WalWriter::Record> records;
   const bool has_snapshot = snapshot.has_value() && !snapshot->IsEmpty();
   if (has_snapshot) {
@@ -161,7 +161,7 @@ Result<uint64_t> RaftWal::Save(raft::GroupId group,
     return uint64_t{0};
   }
   const size_t count = records.size();
-  Result<uint64_t> last = writer_->AppendBatch(std::move(records), sync, std::move(done));
+  Result<uint64_t> last = writer_->AppendBatch(std::move(records), sync, std::move(done), writer);
   if (!last.ok()) return last.status();
 
   // LSNs are consecutive in the order the records were built.
@@ -178,8 +178,8 @@ Result<uint64_t> RaftWal::Save(raft::GroupId group,
 }
 
 Status RaftWal::Persist(raft::GroupId group, const raft::Ready& ready) {
-  Result<uint64_t> lsn =
-      Save(group, ready.hard_state, ready.entries, ready.snapshot, ready.must_sync);
+  Result<uint64_t> lsn = Save(group, ready.hard_state, ready.entries, ready.snapshot,
+                              ready.must_sync, {}, WalWriter::Writer::kCallerWaits);
   if (!lsn.ok()) return lsn.status();
   return Wait(lsn.value());
 }

@@ -52,11 +52,13 @@ class RaftWal {
 
   // Queues what one Ready carries for `group` and returns the LSN to Wait for (0 when there
   // was nothing to write). `done` runs once it is complete. `sync` is Ready::must_sync.
+  // `writer`: WalWriter::Writer (kCallerWaits: the caller Waits for the LSN next).
   // kLimitExceeded when the snapshot or one entry does not fit in a record.
   Result<uint64_t> Save(raft::GroupId group, const std::optional<raft::HardState>& hard_state,
                         std::span<const raft::Entry> entries,
                         const std::optional<raft::Snapshot>& snapshot, bool sync,
-                        WalWriter::Callback done = {});
+                        WalWriter::Callback done = {},
+                        WalWriter::Writer writer = WalWriter::Writer::kSyncThread);
   // Save and Wait: step 1 of the ready.h contract.
   Status Persist(raft::GroupId group, const raft::Ready& ready);
   Status Wait(uint64_t lsn);

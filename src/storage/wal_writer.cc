@@ -48,10 +48,11 @@ Result<uint64_t> WalWriter::Append(uint8_t type, std::string payload, bool sync,
   one[0].payload_crc = Crc32c(payload);  // on the producer's thread, not the sync thread
   one[0].payload = std::move(payload);
   one[0].done = std::move(done);
-  return Enqueue(one, RecordBytes(one[0].payload), sync);
+  return Enqueue(one, RecordBytes(one[0].payload), sync, Writer::kSyncThread);
 }
 
-Result<uint64_t> WalWriter::AppendBatch(std::vector<Record> records, bool sync, Callback done) {
+Result<uint64_t> WalWriter::AppendBatch(std::vector<Record> records, bool sync, Callback done,
+                                        Writer writer) {
   SYNOD_ASSERT(!records.empty(), "AppendBatch of no records");
   std::vector<Pending> pending(records.size());
   uint64_t bytes = 0;
@@ -63,10 +64,11 @@ Result<uint64_t> WalWriter::AppendBatch(std::vector<Record> records, bool sync, 
     bytes += RecordBytes(pending[i].payload);
   }
   pending.back().done = std::move(done);
-  return Enqueue(pending, bytes, sync);
+  return Enqueue(pending, bytes, sync, writer);
 }
 
-Result<uint64_t> WalWriter::Enqueue(std::vector<Pending>& records, uint64_t bytes, bool sync) {
+Result<uint64_t> WalWriter::Enqueue(std::vector<Pending>& records, uint64_t bytes, bool sync,
+                                    Writer writer) {
   for (const Pending& p : records) {
     if (p.payload.size() > options_.wal.record_bytes_max) {
       return Status(ErrorCode::kLimitExceeded, "wal: record over record_bytes_max");
@@ -93,7 +95,8 @@ Result<uint64_t> WalWriter::Enqueue(std::vector<Pending>& records, uint64_t byte
   stats_.pending_bytes_peak = std::max(stats_.pending_bytes_peak, pending_bytes_);
   queue_sync_ = queue_sync_ || sync;
   stats_.records += records.size();
-  work_cv_.notify_one();
+  // A busy sync thread finds the queue when its batch ends, whoever was to write it.
+  if (writer == Writer::kSyncThread) work_cv_.notify_one();
   return next_lsn_ - 1;
 }
 
@@ -201,8 +204,10 @@ void WalWriter::WriteQueued(std::unique_lock<std::mutex>& lk) {
   }
   lk.lock();
   busy_ = false;
-  // Work queued meanwhile goes to the sync thread, or to a waiter woken here.
-  work_cv_.notify_one();
+  // Work queued meanwhile goes to the sync thread, or to a waiter woken here. With nothing
+  // queued the sync thread stays asleep (a wakeup for nothing costs a lone writer's next
+  // record its own write: the thread may still be up when that record arrives).
+  if (!queue_.empty() || release_asked_ != release_done_ || stopping_) work_cv_.notify_one();
   done_cv_.notify_all();
 }
 

@@ -58,6 +58,12 @@ struct WalWriterStats {
 class WalWriter {
  public:
   using Callback = std::function<void(const Status&)>;
+  // Who writes a record appended while no thread is writing: the sync thread (woken at
+  // once), or the appending thread itself, which promises to Wait for the record next and
+  // then writes the queue in Wait. The second saves the sync thread's wakeup and the wakeup
+  // back, which for a lone writer (a node's event loop) are most of a record's latency
+  // besides the fdatasync.
+  enum class Writer { kSyncThread, kCallerWaits };
   struct Record {
     uint8_t type = 0;
     std::string payload;
@@ -78,7 +84,8 @@ class WalWriter {
                           Callback done = {});
   // Queues records with consecutive LSNs, admitted together; returns the last LSN. `done`
   // runs once all of them are complete. kLimitExceeded if they exceed a pending limit.
-  Result<uint64_t> AppendBatch(std::vector<Record> records, bool sync, Callback done = {});
+  Result<uint64_t> AppendBatch(std::vector<Record> records, bool sync, Callback done = {},
+                               Writer writer = Writer::kSyncThread);
   // Blocks until record `lsn` is complete. REQUIRES: lsn was returned by an Append.
   Status Wait(uint64_t lsn);
   // Deletes the segments all of whose records have LSNs below `lsn`, after every record
@@ -101,7 +108,8 @@ class WalWriter {
   };
 
   WalWriter(std::unique_ptr<Wal> wal, const WalWriterOptions& options);
-  Result<uint64_t> Enqueue(std::vector<Pending>& records, uint64_t bytes, bool sync);
+  Result<uint64_t> Enqueue(std::vector<Pending>& records, uint64_t bytes, bool sync,
+                           Writer writer);
   void Run();
   // Writes everything queued as one batch. REQUIRES: lk holds mu_, !busy_, queue_ not empty;
   // returns with lk held again after the batch's callbacks ran.

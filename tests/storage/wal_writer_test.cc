@@ -239,3 +239,40 @@ TEST(WalWriter, ReleaseBeforeWaitsForQueuedRecordsAndDropsOldSegments) {
 
 }  // namespace
 }  // namespace synod::storage
+
+namespace synod::storage {
+namespace {
+
+// Writer::kCallerWaits: the sync thread is not woken for the record; the appender's Wait
+// writes it, so the completion runs on the appender's own thread. (With kSyncThread the sync
+// thread may take it first: which thread runs the callback is then a race.)
+TEST(WalWriter, ACallerThatWaitsWritesItsOwnRecord) {
+  TempDir dir;
+  auto w = OpenWriter(dir.path());
+  ASSERT_NE(w, nullptr);
+  // Until the new sync thread first sleeps, it takes whatever it finds queued.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> done{false};
+    std::thread::id writer;
+    Result<uint64_t> lsn = w->AppendBatch(
+        {{1, "payload-" + std::to_string(round)}}, /*sync=*/true,
+        [&](const Status& s) {
+          EXPECT_TRUE(s.ok());
+          writer = std::this_thread::get_id();
+          done = true;
+        },
+        WalWriter::Writer::kCallerWaits);
+    ASSERT_TRUE(lsn.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_FALSE(done.load()) << "the sync thread wrote a record its appender was to write";
+    ASSERT_TRUE(w->Wait(lsn.value()).ok());
+    EXPECT_TRUE(done.load());
+    EXPECT_EQ(writer, std::this_thread::get_id()) << "round " << round;
+  }
+  ASSERT_TRUE(w->Close().ok());
+  EXPECT_EQ(ReadBack(dir.path()).size(), 20u);
+}
+
+}  // namespace
+}  // namespace synod::storage
