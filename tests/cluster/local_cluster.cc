@@ -5,36 +5,61 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <thread>
 
 namespace synod::cluster_test {
 
+namespace {
+
+// The lowest port the kernel hands out for outgoing connections (32768 unless configured).
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (in >> low && low > 2048) return low;
+  return 32768;
+}
+
+}  // namespace
+
+// Ports below the ephemeral range: a port picked inside it could be taken, between this call
+// and the member's bind, as the local port of some outgoing connection (a member's link to a
+// peer did exactly that, and the member then could not serve clients). Each port is checked by
+// binding it; all stay bound until every one is known, so they are distinct.
 std::vector<int> FreePorts(int count) {
+  const int low = 10000;
+  const int high = EphemeralLow();  // exclusive
+  static std::mt19937 rng(static_cast<unsigned>(getpid()) * 2654435761u ^
+                          static_cast<unsigned>(time(nullptr)));
   std::vector<int> fds, ports;
-  // All sockets stay bound until every port is known, so the ports are distinct.
   for (int i = 0; i < count; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ports.push_back(0);
-    } else {
-      ports.push_back(ntohs(addr.sin_port));
+    int port = 0;
+    for (int attempt = 0; attempt < 1000 && port == 0; ++attempt) {
+      const int candidate = low + static_cast<int>(rng() % static_cast<unsigned>(high - low));
+      if (std::find(ports.begin(), ports.end(), candidate) != ports.end()) continue;
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) break;
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(candidate));
+      if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+        port = candidate;
+        fds.push_back(fd);
+      } else {
+        close(fd);
+      }
     }
-    fds.push_back(fd);
+    ports.push_back(port);  // 0: none found; the member then fails to start, loudly
   }
-  for (int fd : fds) {
-    if (fd >= 0) close(fd);
-  }
+  for (int fd : fds) close(fd);
   return ports;
 }
 

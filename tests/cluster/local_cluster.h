@@ -86,7 +86,8 @@ class LocalCluster {
   std::string last_wait_error_;
 };
 
-// Free TCP ports on 127.0.0.1 (distinct; another process may still take one before we bind).
+// Free TCP ports on 127.0.0.1 below the ephemeral range (distinct; another process may still
+// take one before the member binds it, but never as the local port of an outgoing connection).
 std::vector<int> FreePorts(int count);
 
 }  // namespace synod::cluster_test
