@@ -244,6 +244,9 @@ Outcome<Done> Store::Impl::FinishPhysicalCompaction() {
     if (!s.ok() && !s.IsNotFound()) return StorageError(s, "compaction cursor");
     if (s.ok()) cursor = std::move(value);
   }
+  // The batches below delete old versions' revision records, some of which may be in the
+  // copy; nothing reads or writes through it until they are done.
+  recent->Clear();
   for (;;) {
     if (options.testing_compaction_batches_max > 0 &&
         compaction_batches >= options.testing_compaction_batches_max) {
@@ -253,8 +256,6 @@ Outcome<Done> Store::Impl::FinishPhysicalCompaction() {
                              options.compaction_batch_keys);
     if (!next.ok()) return next.error();
     ++compaction_batches;
-    // The batch deleted old versions' revision records, some of which may be in the copy.
-    recent->Clear();
     if (!next.value()) break;
     cursor = std::move(*next.value());
   }

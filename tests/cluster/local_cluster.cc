@@ -35,7 +35,8 @@ int EphemeralLow() {
 // binding it; all stay bound until every one is known, so they are distinct.
 std::vector<int> FreePorts(int count) {
   const int low = 10000;
-  const int high = EphemeralLow();  // exclusive
+  // Exclusive. A machine whose ephemeral range starts lower still gets a thousand ports.
+  const int high = std::max(EphemeralLow(), low + 1000);
   static std::mt19937 rng(static_cast<unsigned>(getpid()) * 2654435761u ^
                           static_cast<unsigned>(time(nullptr)));
   std::vector<int> fds, ports;
